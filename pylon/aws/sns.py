@@ -1,0 +1,58 @@
+"""SNS topic wrapper: publish Pylon wire messages in checked batches."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from pylon.aws.batching import batches
+from pylon.aws.clients import new_client
+from pylon.codec import sns_entry
+from pylon.errors import PublishError
+from pylon.wire import WireMessage
+
+if TYPE_CHECKING:
+    from mypy_boto3_sns import SNSClient
+
+logger = logging.getLogger(__name__)
+
+# Failed entries (throttling, internal errors) are retried this many times before the
+# whole publish is declared failed and the input message left for redelivery.
+_ENTRY_RETRIES = 3
+
+
+class SnsTopic:
+    """One SNS topic, addressed by ARN."""
+
+    def __init__(self, arn: str, client: SNSClient | None = None) -> None:
+        self.arn = arn
+        self._client: SNSClient = client or new_client("sns")
+
+    def publish(self, messages: Sequence[WireMessage]) -> None:
+        """Publish all messages; raise PublishError unless every entry succeeded."""
+        for batch in batches(messages):
+            pending = {str(index): sns_entry(message, str(index)) for index, message in batch}
+            self._publish_with_retries(pending)
+
+    def _publish_with_retries(self, pending: dict[str, dict[str, Any]]) -> None:
+        failures: list[Any] = []
+        for attempt in range(_ENTRY_RETRIES + 1):
+            response = self._client.publish_batch(
+                TopicArn=self.arn,
+                PublishBatchRequestEntries=list(pending.values()),  # type: ignore[arg-type]
+            )
+            failures = list(response.get("Failed", []))
+            retryable = {f["Id"] for f in failures if not f.get("SenderFault")}
+            if not failures or len(retryable) < len(failures):
+                break
+            pending = {entry_id: pending[entry_id] for entry_id in retryable}
+            time.sleep(0.1 * 2**attempt)
+        if failures:
+            details = "; ".join(
+                f"entry {f['Id']}: {f.get('Code')} {f.get('Message', '')}" for f in failures
+            )
+            raise PublishError(
+                f"publishing to {self.arn} failed for {len(failures)} entries: {details}"
+            )

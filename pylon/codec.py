@@ -1,0 +1,311 @@
+"""The wire codec: `BaseMessage` <-> message body + String message attributes.
+
+Metadata travels as String attributes so SNS filter policies on `objectType` work; the
+body is the payload text. The same attributes come back from an SQS poll, a raw SNS->SQS
+delivery, a Lambda SQS record (lowercase `stringValue`) or, when a subscription is
+mistakenly not raw, from inside the SNS JSON envelope.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from pylon.errors import MessageDecodeError, TaskError, ValidationError
+from pylon.interfaces.serializing import JsonSerializable
+from pylon.models.data_asset import DataAsset
+from pylon.models.ingestion_step import IngestionStep
+from pylon.models.lambda_event import LambdaEvent
+from pylon.models.messages import BaseMessage, ObjectType, PayloadType
+from pylon.models.update_notification import UpdateNotification
+from pylon.models.url_resource import UrlResource
+from pylon.s3_pointer import pointer_body
+from pylon.wire import InboundMessage, LambdaSqsRecord, SqsMessage, WireMessage
+
+logger = logging.getLogger(__name__)
+
+# SNS and SQS both reject a message with more than 10 message attributes.
+MAX_ATTRIBUTES = 10
+
+# Pylon's own attribute names, in the order they are written.
+PYLON_ATTRIBUTES = (
+    "objectType",
+    "payloadType",
+    "payloadMimeType",
+    "ingestionId",
+    "payloadS3Path",
+    "dataAssetName",
+    "dataAssetCountry",
+)
+# Written by the payload offloader (and by the AWS extended clients).
+EXTENDED_PAYLOAD_SIZE = "ExtendedPayloadSize"
+LEGACY_PAYLOAD_SIZE = "SQSLargePayloadSize"
+RESERVED_ATTRIBUTES = frozenset((*PYLON_ATTRIBUTES, EXTENDED_PAYLOAD_SIZE, LEGACY_PAYLOAD_SIZE))
+
+BODY_TYPES: dict[ObjectType, type[JsonSerializable]] = {
+    ObjectType.DATA_ASSET: DataAsset,
+    ObjectType.INGESTION_STEP: IngestionStep,
+    ObjectType.URL_RESOURCE: UrlResource,
+    ObjectType.UPDATE_NOTIFICATION: UpdateNotification,
+    ObjectType.LAMBDA_EVENT: LambdaEvent,
+}
+# An empty body is not allowed by SQS/SNS, so "no body" travels as the JSON literal null.
+NULL_BODY = "null"
+
+_warned_envelopes: set[str] = set()
+
+
+# ---------------------------------------------------------------- inbound
+
+
+def inbound_from_sqs(raw: SqsMessage) -> InboundMessage:
+    """Normalise a boto3 ReceiveMessage entry (unwrapping a non-raw SNS envelope)."""
+    attributes = {
+        name: value["StringValue"]
+        for name, value in raw.get("MessageAttributes", {}).items()
+        if "StringValue" in value
+    }
+    receive_count = int(raw.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
+    return _unwrap_envelope(
+        InboundMessage(
+            raw["MessageId"], raw["ReceiptHandle"], raw["Body"], attributes, receive_count
+        )
+    )
+
+
+def inbound_from_lambda_record(record: LambdaSqsRecord) -> InboundMessage:
+    """Normalise a Lambda SQS event record, whose attribute keys are lowercase."""
+    try:
+        attributes = {
+            name: value["stringValue"]
+            for name, value in record.get("messageAttributes", {}).items()
+            if "stringValue" in value
+        }
+        receive_count = int(record.get("attributes", {}).get("ApproximateReceiveCount", "1"))
+        inbound = InboundMessage(
+            record["messageId"], record["receiptHandle"], record["body"], attributes, receive_count
+        )
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
+        raise MessageDecodeError(
+            f"Lambda SQS record is malformed: {exc!r} missing or wrong"
+        ) from None
+    return _unwrap_envelope(inbound)
+
+
+def _unwrap_envelope(inbound: InboundMessage) -> InboundMessage:
+    """Undo a non-raw SNS->SQS delivery: the real body and attributes are inside."""
+    envelope = _sns_envelope(inbound.body)
+    if envelope is None:
+        return inbound
+    topic = str(envelope.get("TopicArn"))
+    if topic not in _warned_envelopes:
+        _warned_envelopes.add(topic)
+        logger.warning(
+            "message %s arrived in an SNS envelope from %s: the subscription is not using raw "
+            "message delivery; unwrapping it (set RawMessageDelivery=true to fix)",
+            inbound.message_id,
+            topic,
+        )
+    attributes = {
+        name: value["Value"]
+        for name, value in (envelope.get("MessageAttributes") or {}).items()
+        if isinstance(value, dict) and value.get("Type") == "String" and "Value" in value
+    }
+    return InboundMessage(
+        inbound.message_id,
+        inbound.receipt_handle,
+        str(envelope["Message"]),
+        attributes,
+        inbound.receive_count,
+    )
+
+
+def _sns_envelope(body: str) -> dict[str, Any] | None:
+    if not body.startswith("{") or '"Notification"' not in body:
+        return None
+    try:
+        data = json.loads(body)
+    except json.JSONDecodeError:
+        return None
+    is_envelope = (
+        isinstance(data, dict)
+        and data.get("Type") == "Notification"
+        and "TopicArn" in data
+        and "Message" in data
+    )
+    return data if is_envelope else None
+
+
+# ---------------------------------------------------------------- decode
+
+
+def decode(inbound: InboundMessage, body_text: str) -> BaseMessage:
+    """Build the BaseMessage from attributes and the (already resolved) payload text."""
+    where = f"message {inbound.message_id}"
+    attrs = inbound.attributes
+    object_type = _object_type(attrs, where)
+    payload_type = _enum_attribute(attrs, "payloadType", PayloadType, PayloadType.INLINE, where)
+    body = decode_body(object_type, body_text, attrs.get("payloadMimeType"), where)
+    return BaseMessage(
+        body=body,
+        objectType=object_type,
+        payloadType=payload_type,
+        payloadMimeType=attrs.get("payloadMimeType"),
+        ingestionId=attrs.get("ingestionId"),
+        payloadS3Path=attrs.get("payloadS3Path"),
+        dataAssetName=attrs.get("dataAssetName"),
+        dataAssetCountry=attrs.get("dataAssetCountry"),
+        attributes={k: v for k, v in attrs.items() if k not in RESERVED_ATTRIBUTES},
+        messageId=inbound.message_id,
+        receiveCount=inbound.receive_count,
+    )
+
+
+def decode_body(
+    object_type: ObjectType, text: str, mime_type: str | None, where: str
+) -> str | JsonSerializable | None:
+    """Turn payload text into the body object its objectType promises."""
+    if object_type is ObjectType.NULL:
+        return None
+    body_type = BODY_TYPES.get(object_type)
+    if body_type is None:
+        return text
+    if mime_type and not _is_json_mime(mime_type):
+        raise MessageDecodeError(
+            f"{where}: objectType={object_type.value} needs a JSON body, "
+            f"but payloadMimeType is {mime_type!r}"
+        )
+    try:
+        return body_type.from_json(text, f"{where} body ({body_type.__name__})")
+    except ValidationError as exc:
+        raise MessageDecodeError(str(exc)) from None
+
+
+def _object_type(attrs: dict[str, str], where: str) -> ObjectType:
+    if "objectType" not in attrs:
+        raise MessageDecodeError(
+            f"{where}: message attribute 'objectType' is missing (expected one of "
+            f"{[t.value for t in ObjectType]}); was it sent without Pylon's attributes?"
+        )
+    object_type: ObjectType = _enum_attribute(
+        attrs, "objectType", ObjectType, ObjectType.NULL, where
+    )
+    return object_type
+
+
+def _enum_attribute(attrs: dict[str, str], name: str, enum: Any, default: Any, where: str) -> Any:
+    value = attrs.get(name)
+    if value is None:
+        return default
+    try:
+        return enum(value)
+    except ValueError:
+        allowed = [member.value for member in enum]
+        raise MessageDecodeError(
+            f"{where}: message attribute {name}={value!r} is not one of {allowed}"
+        ) from None
+
+
+def _is_json_mime(mime_type: str) -> bool:
+    base = mime_type.split(";")[0].strip().lower()
+    return base == "application/json" or base.endswith("+json")
+
+
+# ---------------------------------------------------------------- encode
+
+
+def encode(message: BaseMessage, where: str = "output message") -> WireMessage:
+    """Encode an outgoing message; raises TaskError naming what the task got wrong."""
+    if message.payloadType is PayloadType.S3 and message.body is None and message.payloadS3Path:
+        return _encode_reference(message, where)
+    body = _body_text(message, where)
+    attributes = _attributes(message, where)
+    attributes["payloadType"] = PayloadType.INLINE.value
+    attributes.pop("payloadS3Path", None)
+    return WireMessage(body, attributes)
+
+
+def _encode_reference(message: BaseMessage, where: str) -> WireMessage:
+    """A message whose payload already sits in S3: send only the pointer."""
+    attributes = _attributes(message, where)
+    return WireMessage(pointer_body(str(message.payloadS3Path)), attributes)
+
+
+def _body_text(message: BaseMessage, where: str) -> str:
+    body = message.body
+    if body is None:
+        return NULL_BODY
+    if isinstance(body, JsonSerializable):
+        return body.to_json()
+    if not isinstance(body, str):
+        raise TaskError(
+            f"{where}: body must be a str or a JsonSerializable, got {type(body).__name__}"
+        )
+    body_type = BODY_TYPES.get(message.objectType)
+    if body_type is not None:
+        _check_json_text(body, body_type, message.objectType, where)
+    if body == "":
+        raise TaskError(f"{where}: body is empty; SNS/SQS reject empty messages (use None)")
+    return body
+
+
+def _check_json_text(
+    body: str, body_type: type[JsonSerializable], object_type: ObjectType, where: str
+) -> None:
+    try:
+        body_type.from_json(body, f"{where} body")
+    except ValidationError as exc:
+        raise TaskError(
+            f"{exc}; objectType={object_type.value} needs a {body_type.__name__} body "
+            f"(or set objectType=ObjectType.RAW_CONTENT for plain text)"
+        ) from None
+
+
+def _attributes(message: BaseMessage, where: str) -> dict[str, str]:
+    values: dict[str, str | None] = {
+        "objectType": message.objectType.value,
+        "payloadType": message.payloadType.value,
+        "payloadMimeType": message.mime_type,
+        "ingestionId": message.ingestionId,
+        "payloadS3Path": message.payloadS3Path,
+        "dataAssetName": message.dataAssetName,
+        "dataAssetCountry": message.dataAssetCountry,
+    }
+    if isinstance(message.body, DataAsset):
+        values["dataAssetName"] = values["dataAssetName"] or message.body.dataAssetName
+        values["dataAssetCountry"] = values["dataAssetCountry"] or message.body.dataAssetCountry
+    attributes = {name: value for name, value in values.items() if value}
+    clashing = sorted(RESERVED_ATTRIBUTES & message.attributes.keys())
+    if clashing:
+        raise TaskError(
+            f"{where}: attributes {clashing} are Pylon's; set the message fields instead"
+        )
+    attributes.update({k: v for k, v in message.attributes.items() if v})
+    check_attribute_count(attributes, where)
+    return attributes
+
+
+def check_attribute_count(attributes: dict[str, str], where: str) -> None:
+    if len(attributes) > MAX_ATTRIBUTES:
+        raise TaskError(
+            f"{where}: {len(attributes)} message attributes ({sorted(attributes)}); "
+            f"SNS and SQS allow at most {MAX_ATTRIBUTES}"
+        )
+
+
+# ---------------------------------------------------------------- batch entries
+
+
+def sns_entry(wire: WireMessage, entry_id: str) -> dict[str, Any]:
+    """A PublishBatch entry."""
+    return {"Id": entry_id, "Message": wire.body, "MessageAttributes": _wire_attributes(wire)}
+
+
+def sqs_entry(wire: WireMessage, entry_id: str) -> dict[str, Any]:
+    """A SendMessageBatch entry."""
+    return {"Id": entry_id, "MessageBody": wire.body, "MessageAttributes": _wire_attributes(wire)}
+
+
+def _wire_attributes(wire: WireMessage) -> dict[str, dict[str, str]]:
+    return {k: {"DataType": "String", "StringValue": v} for k, v in wire.attributes.items()}

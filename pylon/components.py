@@ -1,0 +1,119 @@
+"""The decorators users write: `@pylon.PipelineComponent`, `SourceComponent`, `SinkComponent`.
+
+Decorating does nothing but wrap the function: config is resolved and AWS clients are
+created on the first `runOnce`/`runForever`/`lambda_handler` call (and then reused, so
+warm Lambda invocations pay nothing), never at import time.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, ClassVar
+
+from pylon.config import ComponentConfig, ComponentKind, load_config
+from pylon.lambda_batch import handle_direct_event, handle_sqs_event, is_sqs_event
+from pylon.logs import heartbeat
+from pylon.processing import Task
+from pylon.runtime import Runtime, build_runtime
+from pylon.shutdown import StopSignal
+from pylon.source_loop import SourceLoop
+from pylon.worker import BatchOutcome, QueueWorker
+
+
+class _Component:
+    kind: ClassVar[ComponentKind]
+
+    def __init__(self, task: Task) -> None:
+        functools.update_wrapper(self, task)
+        self.task = task
+        self.task_name: str = getattr(task, "__name__", type(task).__name__)
+        self._runtime: Runtime | None = None
+        self.stop_signal = StopSignal()
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Calling the decorated function still calls the function (handy in unit tests)."""
+        return self.task(*args, **kwargs)
+
+    def configure(self, config: ComponentConfig | None = None) -> Runtime:
+        """Resolve config (from the environment unless given) and build the runtime."""
+        config = config or load_config(self.kind, self.task_name)
+        self._runtime = build_runtime(self.kind, self.task, self.task_name, config)
+        return self._runtime
+
+    @property
+    def runtime(self) -> Runtime:
+        return self._runtime or self.configure()
+
+    def stop(self) -> None:
+        """Ask a running `runForever` to stop after the message in hand."""
+        self.stop_signal.request()
+
+    def _new_stop_signal(self) -> StopSignal:
+        self.stop_signal = StopSignal()
+        return self.stop_signal
+
+
+class _QueueComponent(_Component):
+    """Pipeline and sink components: consume an SQS queue."""
+
+    def _worker(self) -> QueueWorker:
+        runtime = self.runtime
+        assert runtime.queue is not None
+        return QueueWorker(runtime.path, runtime.queue)
+
+    def runOnce(self) -> BatchOutcome:
+        """Receive and process one batch (up to 10 messages, long polling)."""
+        heartbeat("run_once")
+        return self._worker().run_once()
+
+    def runForever(self) -> None:
+        """Consume until SIGTERM/SIGINT (or `stop()`), finishing the message in hand."""
+        heartbeat("run_forever")
+        worker = self._worker()
+        with self._new_stop_signal() as stop:
+            while not stop.requested:
+                heartbeat("run_forever")
+                worker.run_once(stop)
+
+    def lambda_handler(self, event: Any, context: Any) -> dict[str, Any]:
+        """Lambda entry point: an SQS batch (partial batch response), or a direct event."""
+        heartbeat("lambda_handler")
+        path = self.runtime.path
+        if is_sqs_event(event):
+            return dict(handle_sqs_event(path, event))
+        return handle_direct_event(path, event, str(getattr(context, "aws_request_id", "direct")))
+
+
+class PipelineComponent(_QueueComponent):
+    """Input queue -> task -> output topic, with lineage."""
+
+    kind = ComponentKind.PIPELINE
+
+
+class SinkComponent(_QueueComponent):
+    """Input queue -> task; no output topic, no ingestion step."""
+
+    kind = ComponentKind.SINK
+
+
+class SourceComponent(_Component):
+    """Task -> output topic; the task receives `message=None`."""
+
+    kind = ComponentKind.SOURCE
+
+    def runOnce(self) -> str | None:
+        """Run once; return the ingestion id of the run."""
+        heartbeat("run_once")
+        return SourceLoop(self.runtime.path).run_once()
+
+    def runForever(self) -> None:
+        """Run every SOURCE_INTERVAL_SECONDS until SIGTERM/SIGINT (or `stop()`)."""
+        heartbeat("run_forever")
+        loop = SourceLoop(self.runtime.path)
+        with self._new_stop_signal() as stop:
+            loop.run_forever(stop)
+
+    def lambda_handler(self, event: Any, context: Any) -> dict[str, Any]:
+        """Lambda entry point (e.g. a schedule): one source run."""
+        heartbeat("lambda_handler")
+        return {"ingestionId": SourceLoop(self.runtime.path).run_once()}

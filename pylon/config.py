@@ -1,0 +1,224 @@
+"""Component configuration, resolved once: environment + PYLON_CONFIG + `.env`.
+
+`PYLON_CONFIG` is either a JSON object or the name of an SSM parameter holding one
+(SecureString decrypted). A `.env` file is loaded with python-dotenv and its keys override
+both the environment and PYLON_CONFIG. Nothing else in Pylon reads `os.environ`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from dotenv import dotenv_values
+
+from pylon.errors import ConfigError
+
+
+class ComponentKind(StrEnum):
+    PIPELINE = "PipelineComponent"
+    SOURCE = "SourceComponent"
+    SINK = "SinkComponent"
+
+
+REQUIRED_KEYS: dict[ComponentKind, tuple[str, ...]] = {
+    ComponentKind.PIPELINE: ("INPUT_QUEUE_NAME", "OUTPUT_TOPIC_ARN"),
+    ComponentKind.SOURCE: ("OUTPUT_TOPIC_ARN",),
+    ComponentKind.SINK: ("INPUT_QUEUE_NAME",),
+}
+
+# Keys whose values are safe to show in logs; every other config value is treated as secret.
+PUBLIC_KEYS = frozenset(
+    {
+        "INPUT_QUEUE_NAME",
+        "OUTPUT_TOPIC_ARN",
+        "OUTPUT_PAYLOAD_S3_PATH",
+        "IMAGE_NAME",
+        "MAJOR",
+        "MINOR",
+        "PATCH",
+        "LOG_FORMAT",
+        "LOG_LEVEL",
+        "WAIT_TIME_SECONDS",
+        "MAX_MESSAGES",
+        "SOURCE_INTERVAL_SECONDS",
+        "VISIBILITY_TIMEOUT",
+    }
+)
+
+_TOPIC_ARN = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$")
+_SSM_NAME = re.compile(r"^[A-Za-z0-9_.\-/]{1,2048}$")
+
+SsmReader = Callable[[str], str]
+
+
+@dataclass(frozen=True, repr=False)
+class ComponentConfig(Mapping[str, Any]):
+    """The user's config dict (what tasks receive) plus typed Pylon settings.
+
+    It is a read-only Mapping so tasks use it like the seed's dict (`config["KEY"]`), and
+    its repr hides every value: config commonly carries credentials.
+    """
+
+    kind: ComponentKind
+    entries: Mapping[str, Any] = field(default_factory=dict)
+    artifact_name: str = "pylon-component"
+    artifact_version: str = "0.0.0"
+
+    def __getitem__(self, key: str) -> Any:
+        return self.entries[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.entries)
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def __repr__(self) -> str:
+        return f"ComponentConfig(kind={self.kind.value}, keys={sorted(self.entries)})"
+
+    @property
+    def input_queue(self) -> str:
+        return str(self.entries["INPUT_QUEUE_NAME"])
+
+    @property
+    def output_topic_arn(self) -> str:
+        return str(self.entries["OUTPUT_TOPIC_ARN"])
+
+    @property
+    def payload_s3_path(self) -> str | None:
+        value = self.entries.get("OUTPUT_PAYLOAD_S3_PATH")
+        return str(value) if value else None
+
+    @property
+    def wait_time_seconds(self) -> int:
+        return self._int("WAIT_TIME_SECONDS", 20, 0, 20)
+
+    @property
+    def max_messages(self) -> int:
+        return self._int("MAX_MESSAGES", 10, 1, 10)
+
+    @property
+    def source_interval_seconds(self) -> int:
+        return self._int("SOURCE_INTERVAL_SECONDS", 60, 0, 86_400)
+
+    @property
+    def log_format(self) -> str:
+        return str(self.entries.get("LOG_FORMAT", "text")).lower()
+
+    @property
+    def secret_values(self) -> list[str]:
+        """String values that must never appear in logs."""
+        return [
+            str(v)
+            for k, v in self.entries.items()
+            if k not in PUBLIC_KEYS and isinstance(v, str | int | float) and len(str(v)) >= 4
+        ]
+
+    def _int(self, key: str, default: int, low: int, high: int) -> int:
+        raw = self.entries.get(key, default)
+        try:
+            value = int(raw)
+        except (TypeError, ValueError):
+            raise ConfigError(f"config key {key} must be an integer, got {raw!r}") from None
+        if not low <= value <= high:
+            raise ConfigError(f"config key {key} must be between {low} and {high}, got {value}")
+        return value
+
+
+def load_config(
+    kind: ComponentKind,
+    default_artifact_name: str,
+    environ: Mapping[str, str] | None = None,
+    dotenv_path: str | Path | None = None,
+    ssm_reader: SsmReader | None = None,
+) -> ComponentConfig:
+    """Resolve the configuration of one component; raise ConfigError naming the problem."""
+    env = dict(os.environ if environ is None else environ)
+    dotenv = _read_dotenv(dotenv_path or env.get("PYLON_DOTENV_PATH") or ".env")
+    env.update(dotenv)
+    values = _parse_pylon_config(env.get("PYLON_CONFIG"), ssm_reader)
+    values.update({k: v for k, v in dotenv.items() if k != "PYLON_CONFIG"})
+    _check_required(kind, values)
+    return ComponentConfig(
+        kind=kind,
+        entries=values,
+        artifact_name=str(
+            values.get("IMAGE_NAME") or env.get("IMAGE_NAME") or default_artifact_name
+        ),
+        artifact_version=_version(values, env),
+    )
+
+
+def _read_dotenv(path: str | Path) -> dict[str, str]:
+    if not Path(path).is_file():
+        return {}
+    return {k: v for k, v in dotenv_values(path).items() if v is not None}
+
+
+def _parse_pylon_config(raw: str | None, ssm_reader: SsmReader | None) -> dict[str, Any]:
+    if raw is None or not raw.strip():
+        return {}
+    text = raw.strip()
+    source = "PYLON_CONFIG"
+    if not text.startswith("{"):
+        if not _SSM_NAME.match(text):
+            raise ConfigError(
+                "PYLON_CONFIG is neither a JSON object nor a valid SSM parameter name "
+                f"(starts with {text[:1]!r}, {len(text)} characters)"
+            )
+        source = f"SSM parameter {text!r} named by PYLON_CONFIG"
+        text = (ssm_reader or _default_ssm_reader)(text)
+    return _parse_json_object(text, source)
+
+
+def _parse_json_object(text: str, source: str) -> dict[str, Any]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        # The message gives the position only: the text itself may hold secrets.
+        raise ConfigError(
+            f"{source} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        ) from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source} must be a JSON object, got {type(data).__name__}")
+    return data
+
+
+def _default_ssm_reader(name: str) -> str:
+    from pylon.aws.ssm import SsmParameters
+
+    return SsmParameters().get(name)
+
+
+def _check_required(kind: ComponentKind, values: Mapping[str, Any]) -> None:
+    for key in REQUIRED_KEYS[kind]:
+        value = values.get(key)
+        if value is None or value == "":
+            raise ConfigError(f"PYLON_CONFIG key {key} missing (required for {kind.value})")
+        if not isinstance(value, str):
+            raise ConfigError(
+                f"PYLON_CONFIG key {key} must be a string, got {type(value).__name__}"
+            )
+    arn = values.get("OUTPUT_TOPIC_ARN")
+    if kind is not ComponentKind.SINK and isinstance(arn, str) and not _TOPIC_ARN.match(arn):
+        raise ConfigError(
+            f"PYLON_CONFIG key OUTPUT_TOPIC_ARN is malformed: {arn!r} is not an SNS topic ARN "
+            "(arn:aws:sns:<region>:<account>:<name>)"
+        )
+    s3_path = values.get("OUTPUT_PAYLOAD_S3_PATH")
+    if s3_path and not str(s3_path).startswith("s3://"):
+        raise ConfigError(
+            f"PYLON_CONFIG key OUTPUT_PAYLOAD_S3_PATH must be s3://bucket/prefix, got {s3_path!r}"
+        )
+
+
+def _version(values: Mapping[str, Any], env: Mapping[str, str]) -> str:
+    parts = [str(values.get(k) or env.get(k) or "0") for k in ("MAJOR", "MINOR", "PATCH")]
+    return ".".join(parts)

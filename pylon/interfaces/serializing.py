@@ -1,0 +1,156 @@
+"""`JsonSerializable`: dataclass bodies that travel as JSON and validate on the way in.
+
+Bodies arrive from other teams' components, so decoding checks every declared field
+against its type hint and names the field that is wrong, instead of failing later in
+the task with a KeyError.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import types
+import typing
+from typing import Any, ClassVar, TypeVar, Union, get_args, get_origin, get_type_hints
+
+from pylon.errors import ValidationError
+
+T = TypeVar("T", bound="JsonSerializable")
+
+_MISSING = dataclasses.MISSING
+
+
+class JsonSerializable:
+    """Base class for message bodies that are JSON objects.
+
+    Subclasses are dataclasses; `to_json`/`from_json` round-trip them. Unknown keys in
+    incoming JSON are kept in `extra_fields` rather than dropped, so a newer producer does
+    not lose data passing through an older component.
+    """
+
+    # Field names whose values must never be logged or shown in a repr.
+    secret_fields: ClassVar[frozenset[str]] = frozenset()
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the JSON-ready dict of this body (extra fields included)."""
+        data = {f.name: _to_jsonable(getattr(self, f.name)) for f in _fields(self)}
+        data.update(getattr(self, "_extra_fields", {}))
+        return data
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), separators=(",", ":"), ensure_ascii=False)
+
+    @classmethod
+    def from_dict(cls: type[T], data: Any, where: str | None = None) -> T:
+        """Validate `data` against the dataclass fields and build the body."""
+        where = where or cls.__name__
+        if not isinstance(data, dict):
+            raise ValidationError(where, f"expected a JSON object, got {type(data).__name__}")
+        hints = get_type_hints(cls)
+        values: dict[str, Any] = {}
+        for field in _fields(cls):
+            field_where = f"{where}.{field.name}"
+            if field.name in data:
+                values[field.name] = _check(data[field.name], hints[field.name], field_where)
+            elif not _has_default(field):
+                raise ValidationError(field_where, "required field is missing")
+        instance = cls(**values)
+        known = {f.name for f in _fields(cls)}
+        object.__setattr__(
+            instance, "_extra_fields", {k: v for k, v in data.items() if k not in known}
+        )
+        instance.validate(where)
+        return instance
+
+    @classmethod
+    def from_json(cls: type[T], text: str, where: str | None = None) -> T:
+        where = where or cls.__name__
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ValidationError(where, f"body is not valid JSON ({exc})") from None
+        return cls.from_dict(data, where)
+
+    def validate(self, where: str) -> None:
+        """Hook for cross-field rules; raise ValidationError naming the field."""
+
+    @property
+    def extra_fields(self) -> dict[str, Any]:
+        return dict(getattr(self, "_extra_fields", {}))
+
+    def __repr__(self) -> str:
+        shown = ", ".join(
+            f"{f.name}={'***' if f.name in self.secret_fields else repr(getattr(self, f.name))}"
+            for f in _fields(self)
+        )
+        return f"{type(self).__name__}({shown})"
+
+
+def _fields(obj: Any) -> tuple[dataclasses.Field[Any], ...]:
+    if not dataclasses.is_dataclass(obj):
+        raise TypeError(f"{obj!r} must be a dataclass to be JsonSerializable")
+    return dataclasses.fields(obj)
+
+
+def _has_default(field: dataclasses.Field[Any]) -> bool:
+    return field.default is not _MISSING or field.default_factory is not _MISSING
+
+
+def _to_jsonable(value: Any) -> Any:
+    if isinstance(value, JsonSerializable):
+        return value.to_dict()
+    if isinstance(value, list):
+        return [_to_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _to_jsonable(v) for k, v in value.items()}
+    return value
+
+
+_SIMPLE = {str: "a string", int: "an integer", float: "a number", bool: "true or false"}
+
+
+def _check(value: Any, hint: Any, where: str) -> Any:
+    """Check `value` against a type hint; return it (nested bodies built)."""
+    origin = get_origin(hint)
+    if hint is Any:
+        return value
+    if origin in (Union, types.UnionType):
+        return _check_union(value, get_args(hint), where)
+    if origin is list:
+        if not isinstance(value, list):
+            raise ValidationError(where, f"expected a list, got {type(value).__name__}")
+        (item_hint,) = get_args(hint) or (Any,)
+        return [_check(v, item_hint, f"{where}[{i}]") for i, v in enumerate(value)]
+    if origin is dict or hint is dict:
+        if not isinstance(value, dict):
+            raise ValidationError(where, f"expected an object, got {type(value).__name__}")
+        return value
+    if origin is typing.Literal:
+        if value not in get_args(hint):
+            raise ValidationError(where, f"must be one of {list(get_args(hint))}, got {value!r}")
+        return value
+    if isinstance(hint, type) and issubclass(hint, JsonSerializable):
+        return hint.from_dict(value, where)
+    return _check_simple(value, hint, where)
+
+
+def _check_union(value: Any, options: tuple[Any, ...], where: str) -> Any:
+    if value is None and type(None) in options:
+        return None
+    errors = []
+    for option in (o for o in options if o is not type(None)):
+        try:
+            return _check(value, option, where)
+        except ValidationError as exc:
+            errors.append(exc.problem)
+    raise ValidationError(where, " or ".join(errors))
+
+
+def _check_simple(value: Any, hint: Any, where: str) -> Any:
+    if hint is float and isinstance(value, int) and not isinstance(value, bool):
+        return value
+    # bool is an int subclass in Python, but not in JSON.
+    if isinstance(value, hint) and not (hint is int and isinstance(value, bool)):
+        return value
+    expected = _SIMPLE.get(hint, getattr(hint, "__name__", str(hint)))
+    raise ValidationError(where, f"expected {expected}, got {json.dumps(value)[:80]}")

@@ -1,0 +1,116 @@
+"""Logging: heartbeats, CloudWatch-friendly timings, JSON format, secret redaction.
+
+Line shapes are a contract with CloudWatch metric filters, so they are fixed here:
+  `heartbeat run_once|run_forever|lambda_handler|core_process`
+  `timed_execution core_process|total <milliseconds> ms`
+which `[..., metric=timed_execution, name=core_process|total, time, unit]` matches.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+logger = logging.getLogger("pylon")
+
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
+REDACTED = "***"
+
+
+def heartbeat(where: str) -> None:
+    logger.info("heartbeat %s", where, extra={"heartbeat": where})
+
+
+@contextmanager
+def timed(name: str) -> Iterator[None]:
+    """Log the wall time of the block as a `timed_execution` line, even when it raises."""
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        log_timing(name, (time.perf_counter() - start) * 1000)
+
+
+def log_timing(name: str, milliseconds: float) -> None:
+    logger.info(
+        "timed_execution %s %.3f ms",
+        name,
+        milliseconds,
+        extra={"metric": "timed_execution", "timer": name, "time_ms": round(milliseconds, 3)},
+    )
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line, for CloudWatch Logs Insights and JSON metric filters."""
+
+    _EXTRAS = ("heartbeat", "metric", "timer", "time_ms", "message_id", "ingestion_id")
+
+    def format(self, record: logging.LogRecord) -> str:
+        data = {
+            "timestamp": datetime.fromtimestamp(record.created, UTC).isoformat(),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        data.update({k: getattr(record, k) for k in self._EXTRAS if hasattr(record, k)})
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            data["exception"] = record.exc_text
+        return json.dumps(data, default=str)
+
+
+class SecretRedactor(logging.Filter):
+    """Replaces known secret values (config values) in every record that passes a handler."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        super().__init__("pylon-secret-redactor")
+        self.secrets = sorted(set(secrets), key=len, reverse=True)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self.secrets:
+            return True
+        message = record.getMessage()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        for secret in self.secrets:
+            message = message.replace(secret, REDACTED)
+            if record.exc_text:
+                record.exc_text = record.exc_text.replace(secret, REDACTED)
+        record.msg, record.args = message, None
+        return True
+
+
+class _PylonHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Marks the handler Pylon added, so configuring twice does not add a second one."""
+
+
+def configure_logging(
+    log_format: str = "text", level: str = "INFO", secrets: Iterable[str] = ()
+) -> None:
+    """Install Pylon's handler (unless the host, e.g. Lambda, already has one) and redaction.
+
+    The redactor goes on every root handler: filters on a logger do not see records that
+    propagate from child loggers, but handler filters see them all.
+    """
+    root = logging.getLogger()
+    if not root.handlers:
+        root.addHandler(_PylonHandler(sys.stderr))
+    for handler in root.handlers:
+        if log_format == "json":
+            handler.setFormatter(JsonFormatter())
+        elif isinstance(handler, _PylonHandler):
+            handler.setFormatter(logging.Formatter(TEXT_FORMAT))
+        _replace_redactor(handler, secrets)
+    logger.setLevel(level.upper())
+
+
+def _replace_redactor(handler: logging.Handler, secrets: Iterable[str]) -> None:
+    for existing in [f for f in handler.filters if isinstance(f, SecretRedactor)]:
+        handler.removeFilter(existing)
+    handler.addFilter(SecretRedactor(secrets))

@@ -1,0 +1,30 @@
+"""The hook that writes heartbeats and `timed_execution` lines around each message."""
+
+from __future__ import annotations
+
+import time
+
+from pylon.execution import Execution
+from pylon.hooks import Hook
+from pylon.logs import heartbeat, log_timing
+
+
+class TimingHook(Hook):
+    """`heartbeat core_process`, then `core_process` (the task) and `total` (the whole path)."""
+
+    def __init__(self) -> None:
+        self._message_start = 0.0
+        self._task_start = 0.0
+
+    def before_message(self, execution: Execution) -> None:
+        self._message_start = time.perf_counter()
+
+    def before_task(self, execution: Execution) -> None:
+        heartbeat("core_process")
+        self._task_start = time.perf_counter()
+
+    def after_task(self, execution: Execution) -> None:
+        log_timing("core_process", (time.perf_counter() - self._task_start) * 1000)
+
+    def after_message(self, execution: Execution, error: BaseException | None) -> None:
+        log_timing("total", (time.perf_counter() - self._message_start) * 1000)

@@ -1,0 +1,57 @@
+"""Assembling a component's runtime from its config: clients, hooks and the message path.
+
+This is the only place that decides what differs between pipeline, source and sink.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pylon.aws.s3 import S3Store
+from pylon.aws.sns import SnsTopic
+from pylon.aws.sqs import SqsQueue
+from pylon.config import ComponentConfig, ComponentKind
+from pylon.hooks import Hook, Hooks
+from pylon.lineage import LineageHook
+from pylon.logs import configure_logging
+from pylon.observability import TimingHook
+from pylon.payloads import PayloadOffloader, PayloadOffloadHook
+from pylon.processing import MessagePath, NoOutput, Publisher, Task
+
+
+@dataclass
+class Runtime:
+    config: ComponentConfig
+    path: MessagePath
+    queue: SqsQueue | None
+
+
+def build_runtime(
+    kind: ComponentKind, task: Task, task_name: str, config: ComponentConfig
+) -> Runtime:
+    configure_logging(config.log_format, str(config.get("LOG_LEVEL", "INFO")), config.secret_values)
+    s3 = S3Store()
+    path = MessagePath(
+        task,
+        task_name,
+        config,
+        s3,
+        _publisher(kind, config, task_name),
+        Hooks(_hooks(kind, config, s3)),
+    )
+    queue = SqsQueue(config.input_queue) if kind is not ComponentKind.SOURCE else None
+    return Runtime(config, path, queue)
+
+
+def _publisher(kind: ComponentKind, config: ComponentConfig, task_name: str) -> Publisher:
+    if kind is ComponentKind.SINK:
+        return NoOutput(task_name)
+    return SnsTopic(config.output_topic_arn)
+
+
+def _hooks(kind: ComponentKind, config: ComponentConfig, s3: S3Store) -> list[Hook]:
+    hooks: list[Hook] = [TimingHook()]
+    if kind is not ComponentKind.SINK:
+        # Sinks record no ingestion step and publish nothing to offload.
+        hooks += [LineageHook(), PayloadOffloadHook(PayloadOffloader(s3, config.payload_s3_path))]
+    return hooks

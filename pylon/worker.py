@@ -1,0 +1,91 @@
+"""Queue consumption for ECS/containers: receive a batch, run each message, delete the done.
+
+Deletion happens once per batch, after every message in it that succeeded has had all its
+outputs published; a failed message is left alone, so SQS redelivers it after the
+visibility timeout and moves it to the dead-letter queue after `maxReceiveCount`.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from pylon.aws.sqs import SqsQueue
+from pylon.codec import inbound_from_sqs
+from pylon.errors import PylonError
+from pylon.processing import MessagePath
+from pylon.shutdown import StopSignal
+from pylon.wire import InboundMessage, SqsMessage
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class BatchOutcome:
+    """Message ids by fate, for callers and tests."""
+
+    succeeded: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    released: list[str] = field(default_factory=list)
+
+
+def log_failure(inbound: InboundMessage | None, message_id: str, error: BaseException) -> None:
+    """One line saying which message failed, why, and what happens to it now."""
+    receive = f" (receive {inbound.receive_count})" if inbound else ""
+    logger.error(
+        "message %s failed%s: %s: %s; it stays in the queue for redelivery and moves to the "
+        "dead-letter queue after maxReceiveCount",
+        message_id,
+        receive,
+        type(error).__name__,
+        error,
+        # Pylon's own errors already say what and where; a trace adds nothing for them.
+        exc_info=not isinstance(error, PylonError),
+        extra={"message_id": message_id},
+    )
+
+
+class QueueWorker:
+    def __init__(self, path: MessagePath, queue: SqsQueue) -> None:
+        self._path = path
+        self._queue = queue
+
+    def run_once(self, stop: StopSignal | None = None) -> BatchOutcome:
+        """Receive one batch (long polling) and process it."""
+        config = self._path.config
+        raw_messages = self._queue.receive(config.max_messages, config.wait_time_seconds)
+        return self.process_batch(raw_messages, stop or StopSignal())
+
+    def run_forever(self, stop: StopSignal) -> None:
+        while not stop.requested:
+            self.run_once(stop)
+
+    def process_batch(self, raw_messages: list[SqsMessage], stop: StopSignal) -> BatchOutcome:
+        outcome = BatchOutcome()
+        done: list[str] = []
+        for index, raw in enumerate(raw_messages):
+            if stop.requested:
+                self._release(raw_messages[index:], outcome)
+                break
+            if self._process(raw, outcome):
+                done.append(raw["ReceiptHandle"])
+        self._queue.delete(done)
+        return outcome
+
+    def _process(self, raw: SqsMessage, outcome: BatchOutcome) -> bool:
+        inbound = None
+        try:
+            inbound = inbound_from_sqs(raw)
+            self._path.run(inbound)
+        except Exception as error:
+            log_failure(inbound, raw["MessageId"], error)
+            outcome.failed.append(raw["MessageId"])
+            return False
+        outcome.succeeded.append(raw["MessageId"])
+        return True
+
+    def _release(self, remaining: list[SqsMessage], outcome: BatchOutcome) -> None:
+        """Stopping: hand unstarted messages back at once instead of after the timeout."""
+        self._queue.release([raw["ReceiptHandle"] for raw in remaining])
+        outcome.released.extend(raw["MessageId"] for raw in remaining)
+        logger.info("stopping: released %d unstarted message(s) back to the queue", len(remaining))

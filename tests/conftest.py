@@ -1,0 +1,105 @@
+"""Shared fixtures for Pylon's own tests (the emulator fixtures come from the plugin)."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+import pytest
+
+from harness.endpoints import AwsEndpoint
+from pylon.aws.sqs import SqsQueue
+from pylon.codec import decode, encode, inbound_from_sqs
+from pylon.config import ComponentConfig, ComponentKind
+from pylon.models.messages import BaseMessage
+from pylon.wire import InboundMessage
+
+
+@dataclass
+class Wiring:
+    """An input queue, an output topic with an observer queue on it, and a payload bucket."""
+
+    endpoint: AwsEndpoint
+    input_queue: SqsQueue
+    input_queue_name: str
+    topic_arn: str
+    observer: SqsQueue
+    bucket: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def config(self, kind: ComponentKind, **entries: Any) -> ComponentConfig:
+        values = {
+            "INPUT_QUEUE_NAME": self.input_queue_name,
+            "OUTPUT_TOPIC_ARN": self.topic_arn,
+            "OUTPUT_PAYLOAD_S3_PATH": f"s3://{self.bucket}/payloads/",
+            "WAIT_TIME_SECONDS": 1,
+            **entries,
+        }
+        return ComponentConfig(kind, values, artifact_name="test-component", artifact_version="1.2.3")
+
+    def send(self, message: BaseMessage) -> str:
+        return self.input_queue.send([encode(message)])[0]
+
+    def collect_raw(self, queue: SqsQueue, count: int, timeout: float = 15) -> list[InboundMessage]:
+        """Poll `queue` until `count` messages arrived or the deadline passes (then fail)."""
+        seen: list[InboundMessage] = []
+        deadline = time.monotonic() + timeout
+        while len(seen) < count and time.monotonic() < deadline:
+            batch = queue.receive(10, wait_seconds=1)
+            seen.extend(inbound_from_sqs(raw) for raw in batch)
+            queue.delete([raw["ReceiptHandle"] for raw in batch])
+        assert len(seen) >= count, f"expected {count} messages, saw {len(seen)}: {seen}"
+        return seen
+
+    def collect(self, count: int, timeout: float = 15) -> list[BaseMessage]:
+        """Messages published on the output topic, decoded."""
+        return [decode(m, m.body) for m in self.collect_raw(self.observer, count, timeout)]
+
+    def visible_input_count(self) -> int:
+        client = boto3.client("sqs")
+        attrs = client.get_queue_attributes(
+            QueueUrl=self.input_queue.url,
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        return int(attrs["ApproximateNumberOfMessages"]) + int(
+            attrs["ApproximateNumberOfMessagesNotVisible"]
+        )
+
+
+@pytest.fixture
+def wiring(aws_env: AwsEndpoint) -> Iterator[Wiring]:
+    suffix = uuid.uuid4().hex[:8]
+    sqs = boto3.client("sqs")
+    sns = boto3.client("sns")
+    s3 = boto3.client("s3")
+    input_name = f"input-{suffix}"
+    input_url = sqs.create_queue(
+        QueueName=input_name, Attributes={"VisibilityTimeout": "2"}
+    )["QueueUrl"]
+    topic_arn = sns.create_topic(Name=f"output-{suffix}")["TopicArn"]
+    observer_url = sqs.create_queue(QueueName=f"observer-{suffix}")["QueueUrl"]
+    observer_arn = sqs.get_queue_attributes(QueueUrl=observer_url, AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
+    sns.subscribe(
+        TopicArn=topic_arn,
+        Protocol="sqs",
+        Endpoint=observer_arn,
+        Attributes={"RawMessageDelivery": "true"},
+    )
+    bucket = f"payloads-{suffix}"
+    s3.create_bucket(Bucket=bucket)
+    yield Wiring(
+        aws_env, SqsQueue(input_url), input_name, topic_arn, SqsQueue(observer_url), bucket
+    )
+
+
+def load_event(name: str) -> dict[str, Any]:
+    from pathlib import Path
+
+    return json.loads((Path(__file__).parent / "events" / name).read_text())  # type: ignore[no-any-return]
