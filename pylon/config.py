@@ -167,7 +167,7 @@ def _parse_pylon_config(raw: str | None, ssm_reader: SsmReader | None) -> dict[s
         return {}
     text = raw.strip()
     source = "PYLON_CONFIG"
-    if not text.startswith("{"):
+    if not text.startswith(("{", "[")):
         if not _SSM_NAME.match(text):
             raise ConfigError(
                 "PYLON_CONFIG is neither a JSON object nor a valid SSM parameter name "

@@ -40,7 +40,9 @@ class Wiring:
             "WAIT_TIME_SECONDS": 1,
             **entries,
         }
-        return ComponentConfig(kind, values, artifact_name="test-component", artifact_version="1.2.3")
+        return ComponentConfig(
+            kind, values, artifact_name="test-component", artifact_version="1.2.3"
+        )
 
     def send(self, message: BaseMessage) -> str:
         return self.input_queue.send([encode(message)])[0]
@@ -78,9 +80,9 @@ def wiring(aws_env: AwsEndpoint) -> Iterator[Wiring]:
     sns = boto3.client("sns")
     s3 = boto3.client("s3")
     input_name = f"input-{suffix}"
-    input_url = sqs.create_queue(
-        QueueName=input_name, Attributes={"VisibilityTimeout": "2"}
-    )["QueueUrl"]
+    input_url = sqs.create_queue(QueueName=input_name, Attributes={"VisibilityTimeout": "2"})[
+        "QueueUrl"
+    ]
     topic_arn = sns.create_topic(Name=f"output-{suffix}")["TopicArn"]
     observer_url = sqs.create_queue(QueueName=f"observer-{suffix}")["QueueUrl"]
     observer_arn = sqs.get_queue_attributes(QueueUrl=observer_url, AttributeNames=["QueueArn"])[
