@@ -22,7 +22,18 @@ def to_item(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def from_item(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: _deserializer.deserialize(v) for k, v in item.items()}
+    """Deserialise; numbers come back as int or float, not Decimal, so items stay JSON-able."""
+    return {k: _plain(_deserializer.deserialize(v)) for k, v in item.items()}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | set):
+        return type(value)(_plain(v) for v in value)
+    return value
 
 
 def _decimals(value: Any) -> Any:
@@ -57,7 +68,7 @@ class DynamoTable:
             "TableName": self.name,
             "KeyConditionExpression": "#k = :v",
             "ExpressionAttributeNames": {"#k": key_name},
-            "ExpressionAttributeValues": {":v": _serializer.serialize(key_value)},
+            "ExpressionAttributeValues": {":v": _serializer.serialize(_decimals(key_value))},
         }
         while True:
             response = self._client.query(**kwargs)

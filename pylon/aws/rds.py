@@ -60,6 +60,9 @@ class RdsDatabase:
             c.get("name", f"col{i}") for i, c in enumerate(response.get("columnMetadata", []))
         ]
         return [
-            {columns[i]: _field_value(dict(f)) for i, f in enumerate(record)}
+            {
+                (columns[i] if i < len(columns) else f"col{i}"): _field_value(dict(f))
+                for i, f in enumerate(record)
+            }
             for record in response.get("records", [])
         ]

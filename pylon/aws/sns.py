@@ -7,6 +7,8 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from botocore.exceptions import ClientError
+
 from pylon.aws.batching import batches
 from pylon.aws.clients import new_client
 from pylon.codec import sns_entry
@@ -39,10 +41,16 @@ class SnsTopic:
     def _publish_with_retries(self, pending: dict[str, dict[str, Any]]) -> None:
         failures: list[Any] = []
         for attempt in range(_ENTRY_RETRIES + 1):
-            response = self._client.publish_batch(
-                TopicArn=self.arn,
-                PublishBatchRequestEntries=list(pending.values()),  # type: ignore[arg-type]
-            )
+            try:
+                response = self._client.publish_batch(
+                    TopicArn=self.arn,
+                    PublishBatchRequestEntries=list(pending.values()),  # type: ignore[arg-type]
+                )
+            except ClientError as exc:
+                error = exc.response.get("Error", {})
+                raise PublishError(
+                    f"publishing to {self.arn} failed: {error.get('Code')} {error.get('Message', '')}"
+                ) from None
             failures = list(response.get("Failed", []))
             retryable = {f["Id"] for f in failures if not f.get("SenderFault")}
             if not failures or len(retryable) < len(failures):

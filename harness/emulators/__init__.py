@@ -1,0 +1,37 @@
+"""AWS emulators the harness can run or attach to, behind one `Emulator` interface."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from harness.emulators.admin import reset_state, wait_until_healthy
+from harness.emulators.base import Emulator
+from harness.emulators.external import ExternalEmulator
+from harness.endpoints import AwsEndpoint, require_loopback
+
+if TYPE_CHECKING:
+    from harness.emulators.ministack import MINISTACK_VERSION, MiniStack, install
+
+__all__ = [
+    "MINISTACK_VERSION",
+    "AwsEndpoint",
+    "Emulator",
+    "ExternalEmulator",
+    "MiniStack",
+    "install",
+    "require_loopback",
+    "reset_state",
+    "wait_until_healthy",
+]
+
+_FROM_MINISTACK = frozenset({"MINISTACK_VERSION", "MiniStack", "install"})
+
+
+def __getattr__(name: str) -> object:
+    # Imported on first use, not here: `python -m harness.emulators.ministack` runs that
+    # module as a script, and runpy warns when the package has already imported it.
+    if name in _FROM_MINISTACK:
+        from harness.emulators import ministack
+
+        return getattr(ministack, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
