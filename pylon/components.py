@@ -44,6 +44,15 @@ class _Component:
     def runtime(self) -> Runtime:
         return self._runtime or self.configure()
 
+    def runOnce(self) -> object:
+        raise NotImplementedError
+
+    def runForever(self) -> None:
+        raise NotImplementedError
+
+    def lambda_handler(self, event: Any, context: Any) -> dict[str, Any]:
+        raise NotImplementedError
+
     def stop(self) -> None:
         """Ask a running `runForever` to stop after the message in hand."""
         self.stop_signal.request()

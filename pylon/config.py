@@ -49,6 +49,7 @@ PUBLIC_KEYS = frozenset(
         "MAX_MESSAGES",
         "SOURCE_INTERVAL_SECONDS",
         "VISIBILITY_TIMEOUT",
+        "PUBLIC_CONFIG_KEYS",
     }
 )
 
@@ -114,12 +115,22 @@ class ComponentConfig(Mapping[str, Any]):
 
     @property
     def secret_values(self) -> list[str]:
-        """String values that must never appear in logs."""
+        """Values that must never appear in logs: every config value, unless its key is one
+        of Pylon's resource keys or listed by the user in PUBLIC_CONFIG_KEYS (safe by
+        default: a new key is secret until declared otherwise)."""
+        public = PUBLIC_KEYS | set(self.public_config_keys)
         return [
             str(v)
             for k, v in self.entries.items()
-            if k not in PUBLIC_KEYS and isinstance(v, str | int | float) and len(str(v)) >= 4
+            if k not in public and isinstance(v, str | int | float) and len(str(v)) >= 4
         ]
+
+    @property
+    def public_config_keys(self) -> list[str]:
+        declared = self.entries.get("PUBLIC_CONFIG_KEYS", [])
+        if not isinstance(declared, list) or not all(isinstance(k, str) for k in declared):
+            raise ConfigError(f"config key PUBLIC_CONFIG_KEYS must be a list of key names, got {declared!r}")
+        return declared
 
     def _int(self, key: str, default: int, low: int, high: int) -> int:
         raw = self.entries.get(key, default)

@@ -145,3 +145,17 @@ def test_ssm_parameter_holding_bad_json_names_the_parameter(
             environ={"PYLON_CONFIG": "/pylon/bad"},
             dotenv_path=tmp_path / "x",
         )
+
+
+def test_public_config_keys_are_not_redacted_but_everything_else_is(tmp_path: Path) -> None:
+    entries = {**PIPELINE, "SOURCE_URL": "http://127.0.0.1:9/index", "API_TOKEN": "t0k3n-value"}
+    env = {"PYLON_CONFIG": json.dumps({**entries, "PUBLIC_CONFIG_KEYS": ["SOURCE_URL"]})}
+    config = load_config(ComponentKind.PIPELINE, "t", environ=env, dotenv_path=tmp_path / "x")
+    assert config.secret_values == ["t0k3n-value"]
+
+
+def test_public_config_keys_must_be_a_list_of_names(tmp_path: Path) -> None:
+    env = {"PYLON_CONFIG": json.dumps({**PIPELINE, "PUBLIC_CONFIG_KEYS": "SOURCE_URL"})}
+    config = load_config(ComponentKind.PIPELINE, "t", environ=env, dotenv_path=tmp_path / "x")
+    with pytest.raises(ConfigError, match="PUBLIC_CONFIG_KEYS must be a list"):
+        _ = config.secret_values
