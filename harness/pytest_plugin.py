@@ -12,7 +12,10 @@ fixtures and options; everything it does is callable without pytest from
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
@@ -21,6 +24,13 @@ from harness.emulators.base import Emulator
 from harness.emulators.external import ExternalEmulator
 from harness.emulators.ministack import MiniStack
 from harness.endpoints import AwsEndpoint, require_loopback
+
+if TYPE_CHECKING:
+    # Imported lazily below: they need the [harness] extra, and this plugin is loaded by
+    # every pytest run where the runtime alone is installed.
+    from harness.local_pipeline import LocalPipeline
+    from harness.spec import PipelineSpec
+    from harness.testing.recorder import TopicRecorder
 
 ENDPOINT_ENV_VAR = "PYLON_TEST_ENDPOINT"
 
@@ -33,6 +43,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help=f"use this running LocalStack-compatible endpoint instead of starting "
         f"MiniStack (also ${ENDPOINT_ENV_VAR})",
+    )
+    group.addoption(
+        "--pylon-run",
+        choices=["inprocess", "processes", "none"],
+        default="inprocess",
+        help="how pylon_pipeline runs components: threads (inprocess, default), processes, or none",
     )
     group.addoption(
         "--pylon-allow-remote",
@@ -84,3 +100,70 @@ def boto_session(aws_env: AwsEndpoint) -> boto3.session.Session:
         aws_secret_access_key=aws_env.secret_access_key,
         region_name=aws_env.region,
     )
+
+
+PipelineFactory = Callable[..., "LocalPipeline"]
+
+
+@pytest.fixture
+def pylon_pipeline(aws_env: AwsEndpoint, pytestconfig: pytest.Config) -> Iterator[PipelineFactory]:
+    """Start a pipeline from a spec file or dict: provisioned, components running.
+
+        def test_it(pylon_pipeline):
+            pipeline = pylon_pipeline("pipeline.yaml")
+            pipeline.send("parser", BaseMessage(...))
+            pipeline.recorder("readings").wait_for(1)
+
+    Resources get a per-test name prefix; everything is stopped and torn down afterwards.
+    """
+    from harness.local_pipeline import LocalPipeline, Runner
+
+    started: list[LocalPipeline] = []
+
+    def start(
+        spec: str | Path | Mapping[str, Any] | PipelineSpec, run: str | None = None, **options: Any
+    ) -> LocalPipeline:
+        pipeline = LocalPipeline(
+            _as_spec(spec),
+            aws_env,
+            Runner(run or pytestconfig.getoption("pylon_run")),
+            prefix=f"t{uuid.uuid4().hex[:6]}-",
+            project_root=Path(pytestconfig.rootpath),
+            allow_remote=bool(pytestconfig.getoption("pylon_allow_remote")),
+            **options,
+        )
+        started.append(pipeline)
+        pipeline.start()
+        return pipeline
+
+    yield start
+    for pipeline in reversed(started):
+        pipeline.stop()
+        pipeline.teardown()
+
+
+def _as_spec(spec: str | Path | Mapping[str, Any] | PipelineSpec) -> PipelineSpec:
+    from harness.spec import PipelineSpec, load_spec, spec_from_dict
+
+    if isinstance(spec, PipelineSpec):
+        return spec
+    if isinstance(spec, Mapping):
+        return spec_from_dict(dict(spec), "<spec dict>")
+    return load_spec(spec)
+
+
+@pytest.fixture
+def topic_recorder(aws_env: AwsEndpoint) -> Iterator[Callable[[str], TopicRecorder]]:
+    """`topic_recorder(topic_arn)` records everything the topic publishes from now on."""
+    from harness.testing.recorder import TopicRecorder
+
+    recorders: list[TopicRecorder] = []
+
+    def record(topic_arn: str) -> TopicRecorder:
+        recorder = TopicRecorder(topic_arn)
+        recorders.append(recorder)
+        return recorder
+
+    yield record
+    for recorder in recorders:
+        recorder.close()

@@ -26,7 +26,7 @@ from harness.provision import (
     provision,
     teardown,
 )
-from harness.spec import PipelineSpec, spec_from_dict
+from harness.spec import PipelineSpec, SpecError, spec_from_dict
 from pylon.config import load_config
 
 SPEC: dict[str, Any] = yaml.safe_load(
@@ -355,12 +355,12 @@ def test_reprovisioning_an_edited_spec_updates_resources_in_place(
     ]
 
 
-def test_repeated_topic_in_one_component_is_refused(boto_session: boto3.session.Session) -> None:
+def test_repeated_topic_in_one_component_is_refused_before_provisioning() -> None:
     data = json.loads(json.dumps(SPEC))
     data["components"]["writer"]["subscribe"].append({"topic": "assets"})
 
-    with pytest.raises(ProvisionError, match=r"components\.writer\.subscribe .*\['assets'\]"):
-        provision(spec_from_dict(data, "pipeline.yaml"), boto_session)
+    with pytest.raises(SpecError, match=r"components\.writer\.subscribe\[2\]\.topic: .*subscribed twice"):
+        spec_from_dict(data, "pipeline.yaml")
 
 
 # ---------------------------------------------------------------- delivery

@@ -1,0 +1,69 @@
+"""Is a local pipeline still busy? Used by `pylon up --until-idle` and the summary."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+
+from harness.local_pipeline import LocalPipeline
+
+_DEPTH_ATTRIBUTES: Any = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+
+
+@dataclass(frozen=True)
+class QueueDepth:
+    name: str
+    visible: int
+    in_flight: int
+
+
+def queue_depths(
+    pipeline: LocalPipeline, session: boto3.session.Session | None = None
+) -> list[QueueDepth]:
+    sqs = (session or boto3.session.Session()).client("sqs")
+    depths = []
+    for name, url in pipeline.resources.queues.items():
+        attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=_DEPTH_ATTRIBUTES)[
+            "Attributes"
+        ]
+        depths.append(
+            QueueDepth(
+                name,
+                int(attributes["ApproximateNumberOfMessages"]),
+                int(attributes["ApproximateNumberOfMessagesNotVisible"]),
+            )
+        )
+    return depths
+
+
+def published_count(pipeline: LocalPipeline) -> int:
+    return sum(len((r.poll() and r.messages) or r.messages) for r in pipeline.recorders.values())
+
+
+def wait_until_idle(
+    pipeline: LocalPipeline,
+    quiet_seconds: float,
+    timeout_s: float = 300,
+    still_running: Callable[[], bool] = lambda: True,
+) -> bool:
+    """Wait until no input queue holds work and nothing new was published for `quiet_seconds`.
+
+    Returns False when `timeout_s` passed first (or `still_running` turned False).
+    """
+    deadline = time.monotonic() + timeout_s
+    last_change, last_state = time.monotonic(), None
+    while time.monotonic() < deadline and still_running():
+        busy = any(
+            d.visible or d.in_flight for d in queue_depths(pipeline) if not d.name.endswith("-dlq")
+        )
+        state = (busy, published_count(pipeline))
+        if state != last_state:
+            last_change, last_state = time.monotonic(), state
+        if not busy and time.monotonic() - last_change >= quiet_seconds:
+            return True
+        time.sleep(0.2)
+    return False

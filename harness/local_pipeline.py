@@ -1,0 +1,197 @@
+"""`LocalPipeline`: services + provisioning + running components, as one object.
+
+`pylon up`, the pytest `pylon_pipeline` fixture and user scripts all use this, so a
+pipeline behaves the same from the CLI, from tests and from Python.
+
+    with LocalPipeline(load_spec("pipeline.yaml"), endpoint, run=Runner.PROCESSES) as pipeline:
+        pipeline.publish("documents", BaseMessage(...))
+"""
+
+from __future__ import annotations
+
+import contextlib
+from enum import StrEnum
+from pathlib import Path
+from types import TracebackType
+from typing import Protocol
+
+import boto3
+
+from harness.endpoints import AwsEndpoint
+from harness.provision import ProvisionedComponent, ProvisionedPipeline, provision, teardown
+from harness.run.esm_loop import EventSourceMappingLoop
+from harness.run.inprocess import InProcessRunner, component_config
+from harness.run.lambda_deploy import LambdaRunner
+from harness.run.loader import load_component
+from harness.run.local_spec import with_local_defaults
+from harness.run.output import LineSink
+from harness.run.processes import ProcessRunner
+from harness.run.services import ServiceRunner, with_service_ports
+from harness.spec import PipelineSpec, RunMode
+from harness.testing.lineage import LineageChain, assert_lineage, steps_from
+from harness.testing.messaging import publish_message, send_message
+from harness.testing.recorder import TopicRecorder
+from pylon.models.ingestion_step import IngestionStep
+from pylon.models.messages import BaseMessage
+
+
+class Runner(StrEnum):
+    """How components run: real processes (like ECS), threads of this process, or not at all.
+
+    Components with `mode: lambda` in the spec run as real Lambda functions in the
+    emulator under PROCESSES, and through an in-process event-source-mapping loop
+    under IN_PROCESS (for emulators that cannot execute Lambda).
+    """
+
+    PROCESSES = "processes"
+    IN_PROCESS = "inprocess"
+    NONE = "none"
+
+
+class _Stoppable(Protocol):
+    def stop(self) -> object: ...
+
+
+def _discard(name: str, line: str) -> None:
+    """The default LineSink: tests read logs through caplog, not stdout."""
+
+
+class LocalPipeline:
+    def __init__(
+        self,
+        spec: PipelineSpec,
+        endpoint: AwsEndpoint,
+        run: Runner = Runner.IN_PROCESS,
+        *,
+        prefix: str = "",
+        sink: LineSink = _discard,
+        project_root: Path | None = None,
+        session: boto3.session.Session | None = None,
+        allow_remote: bool = False,
+        record_topics: bool = True,
+    ) -> None:
+        self.spec = spec.with_prefix(prefix)
+        self._prefix = prefix
+        self.endpoint = endpoint
+        self.run = run
+        self._sink = sink
+        self._root = project_root or Path.cwd()
+        self._session = session or boto3.session.Session()
+        self._allow_remote = allow_remote
+        self._record_topics = record_topics
+        self._running: list[_Stoppable] = []
+        self.provisioned: ProvisionedPipeline | None = None
+        self.recorders: dict[str, TopicRecorder] = {}
+
+    # ------------------------------------------------------------ lifecycle
+
+    def start(self) -> ProvisionedPipeline:
+        services = ServiceRunner(self.spec.services, self._sink, self._root)
+        self._running.append(services)
+        ports = services.start()
+        self.spec = with_local_defaults(with_service_ports(self.spec, ports))
+        self.provisioned = provision(self.spec, self._session, allow_remote=self._allow_remote)
+        if self._record_topics:
+            # Recording starts before any component runs, so nothing published is missed.
+            self.recorders = {
+                n: TopicRecorder(arn, self._session) for n, arn in self.provisioned.topics.items()
+            }
+        self._start_components(self.provisioned)
+        return self.provisioned
+
+    def _start_components(self, provisioned: ProvisionedPipeline) -> None:
+        if self.run is Runner.NONE:
+            return
+        containers = [
+            c for c in provisioned.components.values() if c.spec.mode is RunMode.CONTAINER
+        ]
+        lambdas = [c for c in provisioned.components.values() if c.spec.mode is RunMode.LAMBDA]
+        if self.run is Runner.PROCESSES:
+            self._launch(
+                ProcessRunner(containers, self.endpoint, self._sink, self._root), bool(containers)
+            )
+            self._launch(LambdaRunner(lambdas, self.endpoint, self._session), bool(lambdas))
+            return
+        self._launch(InProcessRunner(containers, self._root), bool(containers))
+        for component in lambdas:
+            self._launch(self._esm_loop(component), True)
+
+    def _esm_loop(self, component: ProvisionedComponent) -> EventSourceMappingLoop:
+        component_object = load_component(component.spec.entrypoint, self._root)
+        component_object.configure(component_config(component))
+        return EventSourceMappingLoop.for_component(component, component_object)
+
+    def _launch(self, runner: _Stoppable, needed: bool) -> None:
+        if not needed:
+            return
+        runner.start()  # type: ignore[attr-defined]
+        self._running.append(runner)
+
+    def stop(self) -> None:
+        """Stop components (last started first), then services; resources stay."""
+        for runner in reversed(self._running):
+            runner.stop()
+        self._running.clear()
+
+    def teardown(self) -> None:
+        """Remove every provisioned resource (and the recorders' queues)."""
+        for recorder in self.recorders.values():
+            with contextlib.suppress(Exception):  # best effort: the queue may be gone already
+                recorder.close()
+        if self.provisioned is not None:
+            teardown(self.provisioned, self._session)
+
+    def __enter__(self) -> LocalPipeline:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # ------------------------------------------------------------ using it
+
+    @property
+    def resources(self) -> ProvisionedPipeline:
+        if self.provisioned is None:
+            raise RuntimeError(
+                "the pipeline is not started; call start() or use it in a with block"
+            )
+        return self.provisioned
+
+    def send(self, component: str, message: BaseMessage) -> str:
+        """Send straight to a component's input queue (bypassing topics and filters)."""
+        url = self.resources.components[component].queue_url
+        if url is None:
+            raise ValueError(f"component {component} is a source: it has no input queue")
+        return send_message(url, message, self._session)
+
+    def publish(self, topic: str, message: BaseMessage) -> None:
+        """Publish on a topic by its spec name (before prefixing)."""
+        publish_message(self.topic_arn(topic), message, self._session)
+
+    def topic_arn(self, topic: str) -> str:
+        prefixed = topic if topic in self.resources.topics else f"{self._prefix}{topic}"
+        return self.resources.topic_arn(prefixed)
+
+    def recorder(self, topic: str) -> TopicRecorder:
+        """The recorder of a topic (spec name), started with the pipeline."""
+        arn = self.topic_arn(topic)
+        name = next(n for n, a in self.resources.topics.items() if a == arn)
+        return self.recorders[name]
+
+    def ingestion_steps(self) -> dict[str, IngestionStep]:
+        """Every ingestion step published on any topic so far."""
+        messages: list[BaseMessage] = []
+        for recorder in self.recorders.values():
+            recorder.poll()
+            messages.extend(recorder.messages)
+        return steps_from(messages)
+
+    def assert_lineage(self, message: BaseMessage, expected_artifacts: list[str]) -> LineageChain:
+        """Walk from `message` back to the root and compare artifact names (root first)."""
+        return assert_lineage(message, expected_artifacts, self.ingestion_steps())

@@ -1,0 +1,105 @@
+"""Each component as its own `runForever` process, as it would run on ECS.
+
+Logs are streamed with a per-component prefix; stopping sends SIGTERM (the component
+finishes the message in hand), then SIGKILL after a grace period.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from types import TracebackType
+
+from harness.emulators.process import parent_death_hook, stop_group
+from harness.endpoints import AwsEndpoint
+from harness.provision import ProvisionedComponent
+from harness.run.output import LineSink, pump_lines
+
+# ECS's default stopTimeout: how long a component may take to finish its message.
+STOP_GRACE_SECONDS = 30.0
+
+
+def start_piped(argv: Sequence[str], env: Mapping[str, str], cwd: Path) -> subprocess.Popen[bytes]:
+    """Start a child in its own process group, output piped, dying with its parent."""
+    return subprocess.Popen(
+        list(argv),
+        env=dict(env),
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        preexec_fn=parent_death_hook(),
+    )
+
+
+def component_environment(
+    component: ProvisionedComponent, endpoint: AwsEndpoint, cwd: Path
+) -> dict[str, str]:
+    env = {**os.environ, **component.environment(endpoint)}
+    env["PYTHONUNBUFFERED"] = "1"
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(cwd), os.environ.get("PYTHONPATH")]))
+    return env
+
+
+class ProcessRunner:
+    """Starts components as subprocesses; `stop()` (or leaving the `with`) stops them all."""
+
+    def __init__(
+        self,
+        components: Sequence[ProvisionedComponent],
+        endpoint: AwsEndpoint,
+        sink: LineSink,
+        cwd: Path | None = None,
+    ) -> None:
+        self._components = list(components)
+        self._endpoint = endpoint
+        self._sink = sink
+        self._cwd = cwd or Path.cwd()
+        self.processes: dict[str, subprocess.Popen[bytes]] = {}
+
+    def start(self) -> None:
+        for component in self._components:
+            self.start_component(component)
+
+    def start_component(self, component: ProvisionedComponent) -> subprocess.Popen[bytes]:
+        argv = [sys.executable, "-m", "harness.run.launch", component.spec.entrypoint]
+        env = component_environment(component, self._endpoint, self._cwd)
+        process = start_piped(argv, env, self._cwd)
+        assert process.stdout is not None
+        pump_lines(component.spec.name, process.stdout, self._sink)
+        self.processes[component.spec.name] = process
+        return process
+
+    def exited(self) -> dict[str, int]:
+        """Components whose process has ended, with their exit codes."""
+        return {n: p.returncode for n, p in self.processes.items() if p.poll() is not None}
+
+    def stop(self) -> dict[str, int]:
+        """SIGTERM every component at once, then wait for each (SIGKILL after the grace)."""
+        for process in self.processes.values():
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
+        codes = {
+            name: stop_group(process, STOP_GRACE_SECONDS)
+            for name, process in self.processes.items()
+        }
+        self.processes.clear()
+        return codes
+
+    def __enter__(self) -> ProcessRunner:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()

@@ -1,0 +1,98 @@
+"""Following a topic or queue live, and rendering messages for a terminal.
+
+A topic is followed through a temporary recorder queue (removed afterwards); a queue is
+peeked with a zero visibility timeout, so tailing never consumes anything.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+
+from rich.console import Group
+from rich.panel import Panel
+from rich.syntax import Syntax
+from rich.table import Table
+
+from harness.targets import Target
+from harness.testing.recorder import TopicRecorder
+from pylon.aws.sqs import SqsQueue
+from pylon.codec import decode, inbound_from_sqs
+from pylon.errors import PylonError
+from pylon.interfaces.serializing import JsonSerializable
+from pylon.models.messages import BaseMessage
+
+
+def follow(target: Target, seconds: float | None = None) -> Iterator[BaseMessage]:
+    deadline = None if seconds is None else time.monotonic() + seconds
+    source = _follow_topic(target) if target.kind == "topic" else _follow_queue(target)
+    for message in source:
+        if message is not None:
+            yield message
+        if deadline is not None and time.monotonic() >= deadline:
+            return
+
+
+def _follow_topic(target: Target) -> Iterator[BaseMessage | None]:
+    with TopicRecorder(target.address) as recorder:
+        while True:
+            new = recorder.poll(wait_seconds=1)
+            yield from new
+            if not new:
+                yield None
+
+
+def _follow_queue(target: Target) -> Iterator[BaseMessage | None]:
+    queue = SqsQueue(target.address)
+    seen: set[str] = set()
+    while True:
+        batch = [
+            raw
+            for raw in queue.receive(10, wait_seconds=1, visibility_timeout=0)
+            if raw["MessageId"] not in seen
+        ]
+        for raw in batch:
+            seen.add(raw["MessageId"])
+            inbound = inbound_from_sqs(raw)
+            try:
+                yield decode(inbound, inbound.body)
+            except PylonError as exc:
+                yield BaseMessage(
+                    body=f"<undecodable: {exc}> {inbound.body[:500]}",
+                    attributes=inbound.attributes,
+                    messageId=inbound.message_id,
+                )
+        if not batch:
+            yield None
+
+
+def render(message: BaseMessage) -> Panel:
+    attributes = Table.grid(padding=(0, 2))
+    fields = {
+        "objectType": message.objectType.value,
+        "payloadType": message.payloadType.value,
+        "payloadMimeType": message.payloadMimeType,
+        "ingestionId": message.ingestionId,
+        "payloadS3Path": message.payloadS3Path,
+        "dataAssetName": message.dataAssetName,
+        "dataAssetCountry": message.dataAssetCountry,
+        **message.attributes,
+    }
+    for name, value in fields.items():
+        if value:
+            attributes.add_row(f"[dim]{name}[/dim]", str(value))
+    return Panel(
+        Group(attributes, _body(message)), title=message.messageId or "", title_align="left"
+    )
+
+
+def _body(message: BaseMessage) -> Syntax:
+    body = message.body
+    if isinstance(body, JsonSerializable):
+        text = json.dumps(body.to_dict(), indent=2, ensure_ascii=False)
+    else:
+        text = "" if body is None else str(body)
+    if len(text) > 4000:
+        text = text[:4000] + f"\n… ({len(text) - 4000} more characters)"
+    return Syntax(text, "json" if isinstance(body, JsonSerializable) else "text", word_wrap=True)

@@ -1,0 +1,64 @@
+"""Resolving a CLI target — a queue name/URL or a topic name/ARN — and sending to it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import boto3
+
+from harness.errors import HarnessError
+from harness.testing.messaging import publish_message, send_message
+from pylon.models.messages import BaseMessage
+
+
+class TargetError(HarnessError):
+    """No queue or topic of that name exists at the endpoint."""
+
+
+@dataclass(frozen=True)
+class Target:
+    kind: Literal["queue", "topic"]
+    name: str
+    address: str  # queue URL or topic ARN
+
+    def send(self, message: BaseMessage) -> str:
+        if self.kind == "queue":
+            return f"(message id {send_message(self.address, message)})"
+        publish_message(self.address, message)
+        return "(published)"
+
+
+def resolve_target(text: str, session: boto3.session.Session | None = None) -> Target:
+    """`arn:…:sns:…` and `http(s)://…` are taken as given; a bare name is looked up."""
+    session = session or boto3.session.Session()
+    if text.startswith("arn:") and ":sns:" in text:
+        return Target("topic", text.rsplit(":", 1)[-1], text)
+    if text.startswith(("http://", "https://")):
+        return Target("queue", text.rstrip("/").rsplit("/", 1)[-1], text)
+    queue = _queue_url(session, text)
+    if queue:
+        return Target("queue", text, queue)
+    topic = _topic_arn(session, text)
+    if topic:
+        return Target("topic", text, topic)
+    raise TargetError(
+        f"no queue or topic named {text!r} at {session.client('sqs').meta.endpoint_url}"
+    )
+
+
+def _queue_url(session: boto3.session.Session, name: str) -> str | None:
+    sqs = session.client("sqs")
+    try:
+        return sqs.get_queue_url(QueueName=name)["QueueUrl"]
+    except sqs.exceptions.QueueDoesNotExist:
+        return None
+
+
+def _topic_arn(session: boto3.session.Session, name: str) -> str | None:
+    paginator = session.client("sns").get_paginator("list_topics")
+    for page in paginator.paginate():
+        for topic in page.get("Topics", []):
+            if topic["TopicArn"].rsplit(":", 1)[-1] == name:
+                return topic["TopicArn"]
+    return None

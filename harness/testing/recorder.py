@@ -1,0 +1,148 @@
+"""`TopicRecorder`: captures everything a topic publishes, through a temporary queue.
+
+The queue is subscribed with raw delivery and no filter, so it sees exactly what
+consumers would see; it is deleted (with its subscription) on `close()`.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from collections.abc import Callable
+from types import TracebackType
+
+import boto3
+
+from harness.testing.waiting import wait_until
+from pylon.aws.s3 import S3Store
+from pylon.aws.sqs import SqsQueue
+from pylon.codec import decode, inbound_from_sqs
+from pylon.errors import PylonError
+from pylon.models.messages import BaseMessage, ObjectType
+from pylon.payloads import resolve_body
+from pylon.wire import InboundMessage
+
+Predicate = Callable[[BaseMessage], bool]
+
+
+class TopicRecorder:
+    """Records the messages published on one topic from the moment it is created."""
+
+    def __init__(self, topic_arn: str, session: boto3.session.Session | None = None) -> None:
+        self.topic_arn = topic_arn
+        session = session or boto3.session.Session()
+        self._sqs = session.client("sqs")
+        self._sns = session.client("sns")
+        self._s3 = S3Store(session.client("s3"))
+        name = f"pylon-recorder-{uuid.uuid4().hex[:12]}"
+        self._queue_url = self._sqs.create_queue(QueueName=name)["QueueUrl"]
+        queue_arn = self._sqs.get_queue_attributes(
+            QueueUrl=self._queue_url, AttributeNames=["QueueArn"]
+        )["Attributes"]["QueueArn"]
+        self._sqs.set_queue_attributes(
+            QueueUrl=self._queue_url, Attributes={"Policy": _allow_topic(queue_arn, topic_arn)}
+        )
+        self._subscription = self._sns.subscribe(
+            TopicArn=topic_arn,
+            Protocol="sqs",
+            Endpoint=queue_arn,
+            Attributes={"RawMessageDelivery": "true"},
+            ReturnSubscriptionArn=True,
+        )["SubscriptionArn"]
+        self._queue = SqsQueue(self._queue_url, self._sqs)
+        self._lock = threading.Lock()
+        self.raw: list[InboundMessage] = []
+        self.messages: list[BaseMessage] = []
+
+    def poll(self, wait_seconds: int = 0) -> list[BaseMessage]:
+        """Drain what arrived so far into `messages`; return the new ones."""
+        batch = self._queue.receive(10, wait_seconds)
+        new: list[BaseMessage] = []
+        for raw in batch:
+            inbound = inbound_from_sqs(raw)
+            new.append(self._decode(inbound))
+            with self._lock:
+                self.raw.append(inbound)
+        self._queue.delete([raw["ReceiptHandle"] for raw in batch])
+        with self._lock:
+            self.messages.extend(new)
+        return new
+
+    def _decode(self, inbound: InboundMessage) -> BaseMessage:
+        try:
+            return decode(inbound, resolve_body(inbound, self._s3))
+        except PylonError as exc:
+            # A recorder must show what was published even when it is malformed.
+            return BaseMessage(
+                body=f"<undecodable: {exc}> {inbound.body[:200]}",
+                attributes=dict(inbound.attributes),
+            )
+
+    def wait_for(
+        self, count: int = 1, predicate: Predicate | None = None, timeout_s: float = 15.0
+    ) -> list[BaseMessage]:
+        """Wait until `count` recorded messages match `predicate`; return those."""
+
+        def matching() -> list[BaseMessage] | None:
+            self.poll()
+            found = [m for m in self.messages if predicate is None or predicate(m)]
+            return found if len(found) >= count else None
+
+        return wait_until(
+            matching,
+            timeout_s,
+            describe=self.describe,
+            what=f"{count} matching message(s) on {self.topic_arn}",
+        )
+
+    def of_type(self, object_type: ObjectType) -> list[BaseMessage]:
+        self.poll()
+        return [m for m in self.messages if m.objectType is object_type]
+
+    def describe(self) -> str:
+        """What was seen, for failure messages."""
+        with self._lock:
+            seen = [f"{m.objectType.value}: {_short(m)}" for m in self.messages]
+        return f"{len(seen)} message(s) {seen}"
+
+    def close(self) -> None:
+        self._sns.unsubscribe(SubscriptionArn=self._subscription)
+        self._sqs.delete_queue(QueueUrl=self._queue_url)
+
+    def __enter__(self) -> TopicRecorder:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def _short(message: BaseMessage) -> str:
+    body = (
+        message.body
+        if isinstance(message.body, str)
+        else getattr(message.body, "to_json", lambda: repr(message.body))()
+    )
+    return str(body)[:120]
+
+
+def _allow_topic(queue_arn: str, topic_arn: str) -> str:
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "sns.amazonaws.com"},
+                    "Action": "sqs:SendMessage",
+                    "Resource": queue_arn,
+                    "Condition": {"ArnEquals": {"aws:SourceArn": topic_arn}},
+                }
+            ],
+        }
+    )
