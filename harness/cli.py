@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, closing, contextmanager, suppress
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -113,10 +113,10 @@ def _up(
     teardown: bool,
 ) -> None:
     spec = load_spec(spec_file)
-    with (
-        _progress("starting the emulator"),
-        endpoint_or_embedded(endpoint_url, allow_remote) as endpoint,
-    ):
+    with ExitStack() as running:
+        # The spinner covers only the start; the emulator itself lives until the block ends.
+        with _progress("starting the emulator"):
+            endpoint = running.enter_context(endpoint_or_embedded(endpoint_url, allow_remote))
         apply_to_environment(endpoint)
         pipeline = LocalPipeline(
             spec, endpoint, run, sink=PrefixedConsole(console), allow_remote=allow_remote
@@ -241,13 +241,12 @@ def tail(
         apply_to_environment(require_endpoint(endpoint, allow_remote))
         resolved = resolve_target(target)
         console.print(f"[dim]tailing {resolved.kind} {resolved.name}; Ctrl-C to stop[/dim]")
-        try:
-            for index, message in enumerate(follow(resolved, seconds), start=1):
+        # closing(): a queue's held messages go back the moment the tail stops.
+        with closing(follow(resolved, seconds)) as messages, suppress(KeyboardInterrupt):
+            for index, message in enumerate(messages, start=1):
                 _print_message(message)
                 if count is not None and index >= count:
                     return
-        except KeyboardInterrupt:
-            return
 
     _run(action)
 

@@ -152,8 +152,8 @@ def require_loopback(endpoint_url: str) -> str:
     if not is_loopback(endpoint_url):
         raise EmulatorError(
             f"endpoint {endpoint_url!r} is not on this machine (host {parts.hostname!r} "
-            "is not 127.0.0.0/8, ::1 or localhost); Pylon refuses to run tests against it. "
+            "is not 127.0.0.0/8, ::1 or localhost); Pylon refuses to touch it by default. "
             "Use a local emulator, or allow remote endpoints explicitly "
-            "(pytest: --pylon-allow-remote)"
+            "(CLI: --allow-remote; pytest: --pylon-allow-remote)"
         )
     return endpoint_url

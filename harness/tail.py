@@ -1,30 +1,33 @@
 """Following a topic or queue live, and rendering messages for a terminal.
 
 A topic is followed through a temporary recorder queue (removed afterwards); a queue is
-peeked with a zero visibility timeout, so tailing never consumes anything.
+read through a `QueuePeek`: each message is received once, held, and returned to the
+queue when the tail stops, so tailing consumes nothing (see harness/peek.py for why a
+zero-visibility "peek" would not do). Close the iterator to return them promptly.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 
 from rich.console import Group
 from rich.panel import Panel
 from rich.syntax import Syntax
 from rich.table import Table
 
+from harness.peek import QueuePeek
 from harness.targets import Target
-from harness.testing.recorder import TopicRecorder
-from pylon.aws.sqs import SqsQueue
-from pylon.codec import decode, inbound_from_sqs
-from pylon.errors import PylonError
+from harness.testing.recorder import TopicRecorder, decode_leniently
+from pylon.aws.s3 import S3Store
+from pylon.codec import inbound_from_sqs
 from pylon.interfaces.serializing import JsonSerializable
 from pylon.models.messages import BaseMessage
 
 
-def follow(target: Target, seconds: float | None = None) -> Iterator[BaseMessage]:
+def follow(target: Target, seconds: float | None = None) -> Generator[BaseMessage, None, None]:
+    """Messages as they arrive, until `seconds` pass (or forever); close() to stop early."""
     deadline = None if seconds is None else time.monotonic() + seconds
     source = _follow_topic(target) if target.kind == "topic" else _follow_queue(target)
     for message in source:
@@ -44,27 +47,13 @@ def _follow_topic(target: Target) -> Iterator[BaseMessage | None]:
 
 
 def _follow_queue(target: Target) -> Iterator[BaseMessage | None]:
-    queue = SqsQueue(target.address)
-    seen: set[str] = set()
-    while True:
-        batch = [
-            raw
-            for raw in queue.receive(10, wait_seconds=1, visibility_timeout=0)
-            if raw["MessageId"] not in seen
-        ]
-        for raw in batch:
-            seen.add(raw["MessageId"])
-            inbound = inbound_from_sqs(raw)
-            try:
-                yield decode(inbound, inbound.body)
-            except PylonError as exc:
-                yield BaseMessage(
-                    body=f"<undecodable: {exc}> {inbound.body[:500]}",
-                    attributes=inbound.attributes,
-                    messageId=inbound.message_id,
-                )
-        if not batch:
-            yield None
+    s3 = S3Store()
+    with QueuePeek(target.address) as peek:
+        while True:
+            new = peek.poll(wait_seconds=1)
+            yield from (decode_leniently(inbound_from_sqs(raw), s3) for raw in new)
+            if not new:
+                yield None
 
 
 def render(message: BaseMessage) -> Panel:

@@ -41,6 +41,15 @@ def write_partition(
     return location.uri
 
 
+def read_lake(root: S3Location, store: S3Store | None = None) -> dict[str, list[lake.Record]]:
+    """Every part file under `root`, by key relative to it (for inspection and tests)."""
+    store = store or S3Store()
+    return {
+        key[len(root.key) :]: lake.from_jsonl(store.get_text(S3Location(root.bucket, key)), key)
+        for key in store.list_keys(root)
+    }
+
+
 @pylon.SinkComponent
 def writeToLake(message: BaseMessage | None, config: Mapping[str, Any]) -> pylon.PylonResult:
     asset = require_body(message, DataAsset, ObjectType.DATA_ASSET, "writeToLake")

@@ -77,9 +77,18 @@ def stop_group(process: subprocess.Popen[bytes], grace_s: float = 5.0) -> int:
     The final SIGKILL goes to the group even when the leader exited in time, so that
     grandchildren (Lambda workers) which ignored SIGTERM do not survive it.
     """
-    pgid = process.pid  # start_new_session made the child its group's leader
-    _signal_group(pgid, signal.SIGTERM)
+    request_stop(process)
+    return reap_group(process, grace_s)
+
+
+def request_stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM the child's process group (start_new_session made the child its leader)."""
+    _signal_group(process.pid, signal.SIGTERM)
+
+
+def reap_group(process: subprocess.Popen[bytes], grace_s: float) -> int:
+    """Wait up to `grace_s` for a child already asked to stop, then SIGKILL its group."""
     with contextlib.suppress(subprocess.TimeoutExpired):  # escalated to SIGKILL below
         process.wait(timeout=grace_s)
-    _signal_group(pgid, signal.SIGKILL)
+    _signal_group(process.pid, signal.SIGKILL)
     return process.wait()

@@ -6,16 +6,14 @@ finishes the message in hand), then SIGKILL after a grace period.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 
-from harness.emulators.process import parent_death_hook, stop_group
+from harness.emulators.process import parent_death_hook, reap_group, request_stop
 from harness.endpoints import AwsEndpoint
 from harness.provision import ProvisionedComponent
 from harness.run.output import LineSink, pump_lines
@@ -82,11 +80,11 @@ class ProcessRunner:
 
     def stop(self) -> dict[str, int]:
         """SIGTERM every component at once, then wait for each (SIGKILL after the grace)."""
+        # Every component is asked first, so they finish their messages in parallel.
         for process in self.processes.values():
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGTERM)
+            request_stop(process)
         codes = {
-            name: stop_group(process, STOP_GRACE_SECONDS)
+            name: reap_group(process, STOP_GRACE_SECONDS)
             for name, process in self.processes.items()
         }
         self.processes.clear()

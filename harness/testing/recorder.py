@@ -61,7 +61,7 @@ class TopicRecorder:
         new: list[BaseMessage] = []
         for raw in batch:
             inbound = inbound_from_sqs(raw)
-            new.append(self._decode(inbound))
+            new.append(decode_leniently(inbound, self._s3))
             with self._lock:
                 self.raw.append(inbound)
         self._queue.delete([raw["ReceiptHandle"] for raw in batch])
@@ -69,15 +69,6 @@ class TopicRecorder:
             self.messages.extend(new)
         return new
 
-    def _decode(self, inbound: InboundMessage) -> BaseMessage:
-        try:
-            return decode(inbound, resolve_body(inbound, self._s3))
-        except PylonError as exc:
-            # A recorder must show what was published even when it is malformed.
-            return BaseMessage(
-                body=f"<undecodable: {exc}> {inbound.body[:200]}",
-                attributes=dict(inbound.attributes),
-            )
 
     def wait_for(
         self, count: int = 1, predicate: Predicate | None = None, timeout_s: float = 15.0
@@ -120,6 +111,21 @@ class TopicRecorder:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def decode_leniently(inbound: InboundMessage, s3: S3Store) -> BaseMessage:
+    """Decode (fetching S3 payloads); a malformed message becomes a readable placeholder.
+
+    Recorders and tails must show what was published even when it is malformed.
+    """
+    try:
+        return decode(inbound, resolve_body(inbound, s3))
+    except PylonError as exc:
+        return BaseMessage(
+            body=f"<undecodable: {exc}> {inbound.body[:500]}",
+            attributes=dict(inbound.attributes),
+            messageId=inbound.message_id,
+        )
 
 
 def _short(message: BaseMessage) -> str:

@@ -64,10 +64,14 @@ class SqsQueue:
 
     def release(self, receipt_handles: Sequence[str]) -> None:
         """Make messages visible again now (used when stopping with messages in hand)."""
+        self.hold(receipt_handles, 0)
+
+    def hold(self, receipt_handles: Sequence[str], seconds: int) -> None:
+        """Keep received messages invisible for `seconds` from now (0 returns them)."""
         unique = list(dict.fromkeys(receipt_handles))
         for start in range(0, len(unique), 10):
             entries = [
-                {"Id": str(i), "ReceiptHandle": h, "VisibilityTimeout": 0}
+                {"Id": str(i), "ReceiptHandle": h, "VisibilityTimeout": seconds}
                 for i, h in enumerate(unique[start : start + 10])
             ]
             self._client.change_message_visibility_batch(QueueUrl=self.url, Entries=entries)  # type: ignore[arg-type]

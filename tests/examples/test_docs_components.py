@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Any
 
 import boto3
 import pytest
@@ -13,12 +12,10 @@ import pytest
 from examples.docs_pipeline.data_server import DATA_DIR, serve_in_thread
 from examples.docs_pipeline.download import DownloadError
 from examples.docs_pipeline.fetcher import DocumentIndexError, fetchDocuments
-from examples.docs_pipeline.lake import from_jsonl
-from examples.docs_pipeline.lake_writer import writeToLake
+from examples.docs_pipeline.lake_writer import read_lake, writeToLake
 from examples.docs_pipeline.parser import parseReadings
 from examples.docs_pipeline.readings import parse_readings
 from pylon import BaseMessage, DataAsset, IngestionStep, ObjectType, UrlResource
-from pylon.aws.s3 import S3Store
 from pylon.components import PipelineComponent, SinkComponent
 from pylon.config import ComponentKind
 from pylon.s3_pointer import S3Location
@@ -180,14 +177,6 @@ def _asset_message(document: str, ingestion_id: str) -> BaseMessage:
     return BaseMessage(body=asset, objectType=ObjectType.DATA_ASSET, ingestionId=ingestion_id)
 
 
-def _read_lake(root: S3Location) -> dict[str, list[dict[str, Any]]]:
-    store = S3Store()
-    return {
-        key[len(root.key) :]: from_jsonl(store.get_text(S3Location(root.bucket, key)), key)
-        for key in store.list_keys(root)
-    }
-
-
 def test_lake_writer_writes_one_sorted_file_per_partition(wiring: Wiring) -> None:
     root = S3Location(wiring.bucket, "lake/")
     writeToLake.configure(wiring.config(ComponentKind.SINK, LAKE_S3_PATH=root.uri))
@@ -195,7 +184,7 @@ def test_lake_writer_writes_one_sorted_file_per_partition(wiring: Wiring) -> Non
 
     assert _run_until_done(writeToLake).failed == []
 
-    files = _read_lake(root)
+    files = read_lake(root)
     assert sorted(files) == [
         "weather/readings/country=NL/observed_date=2024-05-01/part-0000.jsonl",
         "weather/readings/country=NL/observed_date=2024-05-02/part-0000.jsonl",
@@ -216,12 +205,12 @@ def test_lake_writer_merges_overlapping_documents_and_the_last_write_wins(
 
     wiring.send(_asset_message("2024-05-01-morning.csv", "parse-morning"))
     assert _run_until_done(writeToLake).failed == []
-    after_first = _read_lake(root)[day]
+    after_first = read_lake(root)[day]
     wiring.send(_asset_message("2024-05-01-evening.csv", "parse-evening"))
     wiring.send(_asset_message("2024-05-01-evening.csv", "parse-evening"))  # redelivered
     assert _run_until_done(writeToLake, count=2).failed == []
 
-    merged = _read_lake(root)[day]
+    merged = read_lake(root)[day]
     assert len(after_first) == 12
     assert len(merged) == 16  # 12 morning + 8 evening readings, 4 of them in both
     by_time = {(r["station"], r["observed_at"]): r["ingestionId"] for r in merged}
@@ -278,7 +267,7 @@ def test_documents_flow_from_index_to_a_deduplicated_lake(wiring: Wiring, data_u
     assert _run_until_done(parseReadings, count=3).failed == []
     assert _run_until_done(writeToLake, count=3).failed == []
 
-    files = _read_lake(root)
+    files = read_lake(root)
     rows = {key.split("/")[3]: len(records) for key, records in files.items()}
     # 36 rows in three documents; 8 (station, time) pairs appear in two of them.
     assert rows == {"observed_date=2024-05-01": 16, "observed_date=2024-05-02": 12}

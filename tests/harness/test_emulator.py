@@ -25,6 +25,7 @@ from harness.emulators.admin import health_error
 from harness.emulators.isolated_env import IsolatedTool
 from harness.emulators.ministack import MINISTACK_VERSION, ministack_tool
 from harness.errors import EmulatorError
+from tests.processes import group_members, pid_alive
 
 
 def wait_for(condition: Callable[[], bool], deadline_s: float, what: str) -> None:
@@ -33,30 +34,6 @@ def wait_for(condition: Callable[[], bool], deadline_s: float, what: str) -> Non
         if time.monotonic() > give_up_at:
             pytest.fail(f"{what}: not true after {deadline_s} s")
         time.sleep(0.02)
-
-
-def group_members(pgid: int) -> list[int]:
-    """Live (non-zombie) processes in process group `pgid`, from /proc."""
-    members = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            after_name = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue  # exited while we were looking
-        state, pgrp = after_name[0], int(after_name[2])
-        if pgrp == pgid and state != "Z":
-            members.append(int(entry.name))
-    return members
-
-
-def pid_alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
 
 
 @pytest.fixture

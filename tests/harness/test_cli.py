@@ -1,0 +1,389 @@
+"""The `pylon` CLI against the emulator: every command, its output, exit codes and errors.
+
+Commands that run a while (`up`, a live `tail`) run as real subprocesses, as a user runs
+them; the rest go through typer's CliRunner in this process.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import boto3
+import pytest
+from typer.testing import CliRunner, Result
+
+from harness.cli import app
+from harness.emulators import background
+from harness.endpoints import AwsEndpoint
+from harness.testing.waiting import wait_until
+from tests.processes import descendants, pid_alive
+
+ROOT = Path(__file__).parents[2]
+HELLO_SPEC = ROOT / "examples" / "readme" / "hello.yaml"
+DOCS_SPEC = ROOT / "examples" / "docs_pipeline" / "pipeline.yaml"
+PYLON = str(Path(sys.executable).with_name("pylon"))
+
+Invoke = Callable[..., Result]
+
+
+@pytest.fixture
+def cli(aws_env: AwsEndpoint, monkeypatch: pytest.MonkeyPatch) -> Iterator[Invoke]:
+    """Run `pylon ARGS...` in-process against the test's emulator (via $PYLON_ENDPOINT)."""
+    monkeypatch.setenv("PYLON_ENDPOINT", aws_env.endpoint_url)
+    monkeypatch.setenv("COLUMNS", "200")  # rich tables must not truncate what we assert on
+    saved = dict(os.environ)  # commands point os.environ at the endpoint; undo that after
+
+    def invoke(*args: str) -> Result:
+        return CliRunner().invoke(app, list(args))
+
+    yield invoke
+    os.environ.clear()
+    os.environ.update(saved)
+
+
+def _subprocess_env(aws_env: AwsEndpoint) -> dict[str, str]:
+    return {**os.environ, "PYLON_ENDPOINT": aws_env.endpoint_url, "COLUMNS": "200"}
+
+
+def _queue_depth(url: str) -> int:
+    attributes = boto3.client("sqs").get_queue_attributes(
+        QueueUrl=url,
+        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    )["Attributes"]
+    return int(attributes["ApproximateNumberOfMessages"]) + int(
+        attributes["ApproximateNumberOfMessagesNotVisible"]
+    )
+
+
+class LineReader:
+    """Reads a child's stdout on a thread, so the test can wait for a line with a deadline."""
+
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        self.lines: list[str] = []
+        self._queue: queue.Queue[str] = queue.Queue()
+        assert process.stdout is not None
+        stream = process.stdout
+        threading.Thread(
+            target=lambda: [self._queue.put(line) for line in stream], daemon=True
+        ).start()
+
+    def wait_for(self, text: str, timeout_s: float) -> None:
+        def seen() -> bool:
+            while not self._queue.empty():
+                self.lines.append(self._queue.get())
+            return any(text in line for line in self.lines)
+
+        wait_until(seen, timeout_s, describe=lambda: "".join(self.lines[-30:]), what=repr(text))
+
+
+# ------------------------------------------------------------------ help and usage
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        [],
+        ["up"],
+        ["provision"],
+        ["send"],
+        ["tail"],
+        ["emulator"],
+        ["emulator", "start"],
+        ["emulator", "stop"],
+        ["emulator", "status"],
+        ["emulator", "install"],
+    ],
+)
+def test_every_command_has_help(command: list[str]) -> None:
+    result = CliRunner().invoke(app, [*command, "--help"])
+
+    assert result.exit_code == 0, result.output
+    assert "Usage:" in result.output
+
+
+def test_send_needs_exactly_one_of_body_or_file(cli: Invoke) -> None:
+    boto3.client("sqs").create_queue(QueueName="inbox")
+
+    result = cli("send", "inbox")
+
+    assert result.exit_code == 2
+    assert "give exactly one of --body or --file" in result.output
+
+
+# ------------------------------------------------------------------ provision
+
+
+def test_provision_lists_every_resource_and_is_safe_to_repeat(cli: Invoke) -> None:
+    first = cli("provision", str(DOCS_SPEC))
+    second = cli("provision", str(DOCS_SPEC))
+
+    assert first.exit_code == 0, first.output
+    assert second.exit_code == 0, second.output
+    for name in (
+        "parser-in",
+        "parser-in-dlq",
+        "lake-writer-in",
+        "documents",
+        "readings",
+        "docs-lake",
+    ):
+        assert name in first.output
+    queues = boto3.client("sqs").list_queues()["QueueUrls"]
+    assert sorted(url.rsplit("/", 1)[1] for url in queues) == [
+        "lake-writer-in",
+        "lake-writer-in-dlq",
+        "parser-in",
+        "parser-in-dlq",
+    ]
+
+
+def test_provision_reports_an_invalid_spec_naming_file_and_key(cli: Invoke, tmp_path: Path) -> None:
+    spec = tmp_path / "broken.yaml"
+    spec.write_text("name: broken\ncomponents:\n  a: {type: pipeline, entrypoint: nocolon}\n")
+
+    result = cli("provision", str(spec))
+
+    assert result.exit_code == 1
+    assert "broken.yaml" in result.output
+    assert "components.a.entrypoint" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_provision_refuses_a_remote_endpoint_before_any_request(cli: Invoke) -> None:
+    # 192.0.2.0/24 is TEST-NET-1: refused by the loopback check, so nothing is ever sent.
+    result = cli("provision", str(DOCS_SPEC), "--endpoint", "http://192.0.2.10:4566")
+
+    assert result.exit_code == 1
+    assert "--allow-remote" in result.output
+
+
+# ------------------------------------------------------------------ send and tail
+
+
+def test_send_to_a_queue_keeps_attributes_and_tail_shows_it_without_consuming(
+    cli: Invoke,
+) -> None:
+    sqs = boto3.client("sqs")
+    dlq_url = sqs.create_queue(QueueName="inbox-dlq")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    policy = {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "2"}
+    url = sqs.create_queue(QueueName="inbox", Attributes={"RedrivePolicy": json.dumps(policy)})[
+        "QueueUrl"
+    ]
+
+    sent = cli("send", "inbox", "--body", "hello there", "-a", "origin=cli-test")
+    # Longer than maxReceiveCount polls: a zero-visibility peek would move it to the DLQ.
+    tailed = cli("tail", "inbox", "--seconds", "4")
+
+    assert sent.exit_code == 0, sent.output
+    assert "sent to queue inbox" in sent.output
+    assert tailed.exit_code == 0, tailed.output
+    assert tailed.output.count("hello there") == 1
+    assert "origin" in tailed.output and "cli-test" in tailed.output
+    assert "rawContent" in tailed.output
+    (message,) = sqs.receive_message(
+        QueueUrl=url, MessageAttributeNames=["All"], MessageSystemAttributeNames=["All"]
+    )["Messages"]
+    assert message["Body"] == "hello there"
+    assert message["MessageAttributes"]["origin"]["StringValue"] == "cli-test"
+    assert message["Attributes"]["ApproximateReceiveCount"] == "2"  # the tail's one receive + ours
+    assert _queue_depth(dlq_url) == 0
+
+
+def test_send_publishes_on_a_topic_by_name(cli: Invoke) -> None:
+    sqs, sns = boto3.client("sqs"), boto3.client("sns")
+    topic_arn = sns.create_topic(Name="news")["TopicArn"]
+    url = sqs.create_queue(QueueName="reader")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]
+    sns.subscribe(
+        TopicArn=topic_arn,
+        Protocol="sqs",
+        Endpoint=arn["QueueArn"],
+        Attributes={"RawMessageDelivery": "true"},
+    )
+
+    result = cli("send", "news", "--body", '{"event": "x"}', "--object-type", "lambdaEvent")
+
+    assert result.exit_code == 0, result.output
+    assert "sent to topic news" in result.output
+    (message,) = wait_until(
+        lambda: sqs.receive_message(
+            QueueUrl=url, MessageAttributeNames=["All"], WaitTimeSeconds=1
+        ).get("Messages"),
+        timeout_s=15,
+        what="the published message on the subscribed queue",
+    )
+    assert json.loads(message["Body"]) == {"event": "x"}
+    assert message["MessageAttributes"]["objectType"]["StringValue"] == "lambdaEvent"
+
+
+def test_send_names_the_unknown_target(cli: Invoke) -> None:
+    result = cli("send", "nowhere", "--body", "x")
+
+    assert result.exit_code == 1
+    assert "no queue or topic named 'nowhere'" in result.output
+
+
+def test_send_rejects_a_body_that_does_not_match_its_object_type(cli: Invoke) -> None:
+    boto3.client("sqs").create_queue(QueueName="inbox")
+
+    result = cli("send", "inbox", "--body", "{not json", "--object-type", "dataAsset")
+
+    assert result.exit_code == 1
+    assert "DataAsset" in result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.slow
+def test_tail_of_a_topic_prints_what_is_published_then_cleans_up(aws_env: AwsEndpoint) -> None:
+    sns = boto3.client("sns")
+    topic_arn = sns.create_topic(Name="news")["TopicArn"]
+    process = subprocess.Popen(
+        [PYLON, "tail", "news", "--count", "1", "--seconds", "60"],
+        env=_subprocess_env(aws_env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        wait_until(
+            lambda: sns.list_subscriptions_by_topic(TopicArn=topic_arn)["Subscriptions"],
+            timeout_s=30,
+            what="the tail's subscription",
+        )
+        sns.publish(
+            TopicArn=topic_arn,
+            Message="breaking",
+            MessageAttributes={"objectType": {"DataType": "String", "StringValue": "rawContent"}},
+        )
+        output, _ = process.communicate(timeout=60)
+    finally:
+        process.kill()
+
+    assert process.returncode == 0, output
+    assert "breaking" in output
+    assert sns.list_subscriptions_by_topic(TopicArn=topic_arn)["Subscriptions"] == []
+    assert boto3.client("sqs").list_queues().get("QueueUrls", []) == []
+
+
+# ------------------------------------------------------------------ up
+
+
+@pytest.mark.slow
+def test_up_runs_the_example_until_idle_prints_the_lake_and_tears_down(
+    aws_env: AwsEndpoint,
+) -> None:
+    result = subprocess.run(
+        [PYLON, "up", str(DOCS_SPEC), "--until-idle", "2", "--teardown"],
+        env=_subprocess_env(aws_env),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout
+    for prefix in ("fetcher ", "parser ", "lake-writer "):
+        assert any(line.startswith(prefix) and "|" in line for line in out.splitlines()), prefix
+    assert "dataAsset: 3" in out
+    assert "urlResource: 3" in out
+    assert "country=NL/observed_date=2024-05-01/part-0000.jsonl" in out
+    assert boto3.client("sqs").list_queues().get("QueueUrls", []) == []
+
+
+@pytest.mark.slow
+def test_up_stops_components_and_its_emulator_on_ctrl_c() -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("PYLON_ENDPOINT", "AWS_ENDPOINT_URL")}
+    if background.running() is not None:
+        pytest.skip("a `pylon emulator start` emulator is running; `up` would attach to it")
+    process = subprocess.Popen(
+        [PYLON, "up", str(HELLO_SPEC)],
+        env={**env, "COLUMNS": "200"},
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        reader = LineReader(process)
+        reader.wait_for("running; Ctrl-C to stop", timeout_s=60)
+        reader.wait_for("hello ", timeout_s=30)  # the component logged: it is running
+        children = descendants(process.pid)
+        assert len(children) >= 2, "expected the emulator and the component below `pylon up`"
+
+        process.send_signal(signal.SIGINT)
+        code = process.wait(timeout=60)
+        reader.wait_for("stopping", timeout_s=5)
+    finally:
+        process.kill()
+
+    assert code == 0, "".join(reader.lines)
+    wait_until(
+        lambda: not any(pid_alive(pid) for pid in children),
+        timeout_s=15,
+        describe=lambda: str([pid for pid in children if pid_alive(pid)]),
+        what="every process `pylon up` started to be gone",
+    )
+
+
+# ------------------------------------------------------------------ emulator
+
+
+@pytest.mark.slow
+def test_emulator_start_status_stop_and_other_commands_find_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(background, "state_file", lambda: tmp_path / "background.json")
+    for name in ("PYLON_ENDPOINT", "AWS_ENDPOINT_URL"):
+        monkeypatch.delenv(name, raising=False)
+    saved = dict(os.environ)
+    runner = CliRunner()
+    try:
+        started = runner.invoke(app, ["emulator", "start"])
+        state = background.running()
+        status = runner.invoke(app, ["emulator", "status"])
+        sqs = boto3.client(
+            "sqs",
+            endpoint_url=state.endpoint_url if state else None,
+            region_name="us-east-1",
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+        )
+        sqs.create_queue(QueueName="found-it")
+        sent = runner.invoke(app, ["send", "found-it", "--body", "via background"])
+    finally:
+        stopped = runner.invoke(app, ["emulator", "stop"])
+        os.environ.clear()
+        os.environ.update(saved)
+    after = runner.invoke(app, ["emulator", "status"])
+
+    assert started.exit_code == 0, started.output
+    assert state is not None and state.endpoint_url in started.output
+    assert status.exit_code == 0 and "healthy" in status.output
+    assert sent.exit_code == 0, sent.output
+    assert stopped.exit_code == 0 and "stopped MiniStack" in stopped.output
+    assert not pid_alive(state.pid)
+    assert after.exit_code == 1 and "not running" in after.output
+
+
+def test_commands_without_any_emulator_say_how_to_start_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(background, "state_file", lambda: tmp_path / "background.json")
+    monkeypatch.delenv("PYLON_ENDPOINT", raising=False)
+
+    result = CliRunner().invoke(app, ["send", "inbox", "--body", "x"])
+
+    assert result.exit_code == 1
+    assert "pylon emulator start" in result.output
