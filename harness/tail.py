@@ -1,7 +1,8 @@
 """Following a topic or queue live, and rendering messages for a terminal.
 
-A topic is followed through a temporary recorder queue (removed afterwards); a queue is
-peeked with a zero visibility timeout, so tailing never consumes anything.
+A topic is followed through a temporary subscribed queue (`TopicTap`, removed
+afterwards); a queue is peeked with a zero visibility timeout (`QueuePeek`), so tailing
+never consumes anything.
 """
 
 from __future__ import annotations
@@ -15,13 +16,13 @@ from rich.panel import Panel
 from rich.syntax import Syntax
 from rich.table import Table
 
+from harness.taps import QueuePeek, TopicTap
 from harness.targets import Target
-from harness.testing.recorder import TopicRecorder
-from pylon.aws.sqs import SqsQueue
 from pylon.codec import decode, inbound_from_sqs
 from pylon.errors import PylonError
 from pylon.interfaces.serializing import JsonSerializable
 from pylon.models.messages import BaseMessage
+from pylon.wire import SqsMessage
 
 
 def follow(target: Target, seconds: float | None = None) -> Iterator[BaseMessage]:
@@ -35,36 +36,31 @@ def follow(target: Target, seconds: float | None = None) -> Iterator[BaseMessage
 
 
 def _follow_topic(target: Target) -> Iterator[BaseMessage | None]:
-    with TopicRecorder(target.address) as recorder:
+    with TopicTap(target.address) as tap:
         while True:
-            new = recorder.poll(wait_seconds=1)
-            yield from new
-            if not new:
-                yield None
+            yield from _decoded(tap.receive(wait_seconds=1))
 
 
 def _follow_queue(target: Target) -> Iterator[BaseMessage | None]:
-    queue = SqsQueue(target.address)
-    seen: set[str] = set()
+    peek = QueuePeek(target.address, hold_seconds=0)
     while True:
-        batch = [
-            raw
-            for raw in queue.receive(10, wait_seconds=1, visibility_timeout=0)
-            if raw["MessageId"] not in seen
-        ]
-        for raw in batch:
-            seen.add(raw["MessageId"])
-            inbound = inbound_from_sqs(raw)
-            try:
-                yield decode(inbound, inbound.body)
-            except PylonError as exc:
-                yield BaseMessage(
-                    body=f"<undecodable: {exc}> {inbound.body[:500]}",
-                    attributes=inbound.attributes,
-                    messageId=inbound.message_id,
-                )
-        if not batch:
-            yield None
+        yield from _decoded(peek.receive(wait_seconds=1))
+
+
+def _decoded(batch: list[SqsMessage]) -> Iterator[BaseMessage | None]:
+    """The batch's messages (undecodable ones shown as text), or one None when empty."""
+    for raw in batch:
+        inbound = inbound_from_sqs(raw)
+        try:
+            yield decode(inbound, inbound.body)
+        except PylonError as exc:
+            yield BaseMessage(
+                body=f"<undecodable: {exc}> {inbound.body[:500]}",
+                attributes=inbound.attributes,
+                messageId=inbound.message_id,
+            )
+    if not batch:
+        yield None
 
 
 def render(message: BaseMessage) -> Panel:
