@@ -114,9 +114,16 @@ def replay(
     session: boto3.session.Session | None = None,
     on_sent: Callable[[CapturedMessage], None] | None = None,
 ) -> ReplayReport:
-    """Send the capture's messages to `target`; see the module docstring."""
+    """Send the capture's messages to `target`; see the module docstring.
+
+    A corrupt line raises CaptureFormatError (naming file and line) before anything is
+    sent; with `skip_bad_lines` the other lines are sent and the bad ones listed in the
+    report's `skipped`.
+    """
     session = session or boto3.session.Session()
     chosen = replay_filter or ReplayFilter()
+    if not skip_bad_lines:
+        _check_every_line(path)
     reader = CaptureReader(path, skip_bad_lines=skip_bad_lines)
     sender = _Sender(target, session, Pacer(rate))
     payloads = _PayloadRestorer(new_client("s3", session), payload_s3_path)
@@ -142,6 +149,22 @@ def replay(
     return report
 
 
+def _check_every_line(path: Path) -> None:
+    """A whole file or nothing: a bad line stops the replay before anything is sent."""
+    for number, message in CaptureReader(path):
+        _require_payload(message, f"{path} line {number}")
+
+
+def _require_payload(message: CapturedMessage, where: str) -> None:
+    payload = message.payload
+    if payload is not None and payload.data is None:
+        raise ReplayError(
+            f"{where}: message {message.message_id} points at {payload.s3_uri}, which was "
+            f"not captured ({payload.error}); it cannot be replayed (pass --skip-bad-lines / "
+            "skip_bad_lines=True to replay the other lines)"
+        )
+
+
 # ---------------------------------------------------------------- payloads
 
 
@@ -161,11 +184,8 @@ class _PayloadRestorer:
         payload = message.payload
         if payload is None:
             return message
-        if payload.data is None:
-            raise ReplayError(
-                f"{where}: message {message.message_id} points at {payload.s3_uri}, which was "
-                f"not captured ({payload.error}); it cannot be replayed"
-            )
+        _require_payload(message, where)
+        assert payload.data is not None
         target = self._location.child(str(uuid.uuid4()))
         self._ensure_bucket()
         try:
