@@ -140,11 +140,13 @@ def graph_command(
     """Print the pipeline's topology as Mermaid and draw it as an image."""
 
     def action() -> None:
-        from harness.graph import draw, mermaid
+        from harness.graph import check_image_path, draw, mermaid
 
         spec = load_spec(spec_file)
+        path = image or Path(f"{spec.name}.png")
+        check_image_path(path)
         typer.echo(mermaid(spec), nl=False)
-        written = draw(spec, image or Path(f"{spec.name}.png"))
+        written = draw(spec, path)
         err.print(f"wrote {written}")
 
     _run(action)

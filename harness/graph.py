@@ -151,6 +151,13 @@ _COLOURS: dict[NodeKind, str] = {
 }
 
 
+def check_image_path(path: Path) -> None:
+    if path.suffix.lower() not in IMAGE_SUFFIXES:
+        raise GraphError(
+            f"{path}: the image must be .png or .svg, not {path.suffix or 'no suffix'!r}"
+        )
+
+
 def draw(spec: PipelineSpec, path: Path) -> Path:
     """Write the topology as a PNG or SVG image (by `path`'s suffix); return `path`."""
     if path.suffix.lower() not in IMAGE_SUFFIXES:
