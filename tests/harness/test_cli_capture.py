@@ -209,3 +209,14 @@ def test_replay_to_a_source_component_is_refused(cli: CliRunner, capture_file: P
 
     assert result.exit_code == 1
     assert "component 'fetcher' is a source; it has no input queue" in result.output
+
+
+def test_tail_of_a_queue_peeks_without_consuming(cli: CliRunner) -> None:
+    url = make_queue("peeked")
+    send(url, 2)
+
+    result = cli.invoke(app, ["tail", "peeked", "--count", "2", "--seconds", "30"], env=WIDE)
+
+    assert result.exit_code == 0, result.output
+    assert "m0" in result.output and "m1" in result.output
+    assert visible(url) == 2
