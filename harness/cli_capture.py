@@ -102,12 +102,7 @@ def _warn_about_redrive(peek: QueuePeek) -> None:
 def _capture_live(
     target: Target, output: Path, stop: StopWhen, session: boto3.session.Session, hold: int
 ) -> CaptureReport:
-    limits = " ".join(
-        part
-        for part in (f"until {stop.count} messages" if stop.count else "",
-                     f"for {stop.seconds:g} s" if stop.seconds else "")
-        if part
-    ) or ("until read" if target.kind == "queue" and not stop.follow else "until Ctrl-C")  # fmt: skip
+    limits = _describe_stop(target, stop)
     with (
         console.status(f"capturing {target.kind} {target.name} {limits}") as status,
         CaptureWriter(output) as writer,
@@ -120,6 +115,14 @@ def _capture_live(
             return capture(target, writer, stop, session, progress, hold)
         except KeyboardInterrupt:
             return CaptureReport(captured=writer.count)
+
+
+def _describe_stop(target: Target, stop: StopWhen) -> str:
+    parts = [f"until {stop.count} messages"] if stop.count else []
+    parts += [f"for {stop.seconds:g} s"] if stop.seconds else []
+    if parts:
+        return " or ".join(parts)
+    return "until all is read" if target.kind == "queue" and not stop.follow else "until Ctrl-C"
 
 
 def _print_capture_report(report: CaptureReport, target: Target, output: Path) -> None:
