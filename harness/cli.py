@@ -20,6 +20,7 @@ from rich.table import Table
 from harness.emulators import background
 from harness.emulators.ministack import MINISTACK_VERSION, install
 from harness.emulators.selection import apply_to_environment, endpoint_or_embedded, require_endpoint
+from harness.lineage.recorder import with_lineage_recorder
 from harness.local_pipeline import LocalPipeline, Runner
 from harness.provision import describe, provision
 from harness.run.output import PrefixedConsole
@@ -155,7 +156,7 @@ def provision_command(
     """Create (or update) every resource SPEC needs; safe to run again."""
 
     def action() -> None:
-        spec = load_spec(spec_file)
+        spec = with_lineage_recorder(load_spec(spec_file))
         target = require_endpoint(endpoint, allow_remote)
         apply_to_environment(target)
         with _progress(f"provisioning {spec.name} at {target.endpoint_url}"):
@@ -349,6 +350,11 @@ def _print_message(message: Any) -> None:
     from harness.tail import render
 
     console.print(render(message))
+
+
+# Commands defined in their own modules register themselves on `app` when imported.
+import harness.cli_capture  # noqa: E402
+import harness.cli_lineage  # noqa: E402, F401
 
 
 def main() -> None:  # pragma: no cover - console script entry

@@ -13,11 +13,13 @@ import contextlib
 from enum import StrEnum
 from pathlib import Path
 from types import TracebackType
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import boto3
 
 from harness.endpoints import AwsEndpoint
+from harness.lineage.recorder import with_lineage_recorder
+from harness.lineage.store import LineageStore
 from harness.provision import ProvisionedComponent, ProvisionedPipeline, provision, teardown
 from harness.run.esm_loop import EventSourceMappingLoop
 from harness.run.inprocess import InProcessRunner, component_config
@@ -31,6 +33,9 @@ from harness.spec import PipelineSpec, RunMode
 from harness.testing.lineage import LineageChain, assert_lineage, steps_from
 from harness.testing.messaging import publish_message, send_message
 from harness.testing.recorder import TopicRecorder
+
+if TYPE_CHECKING:
+    from harness.capture.replay import ReplayFilter, ReplayReport
 from pylon.models.ingestion_step import IngestionStep
 from pylon.models.messages import BaseMessage
 
@@ -89,7 +94,7 @@ class LocalPipeline:
         services = ServiceRunner(self.spec.services, self._sink, self._root)
         self._running.append(services)
         ports = services.start()
-        self.spec = with_local_defaults(with_service_ports(self.spec, ports))
+        self.spec = with_local_defaults(with_lineage_recorder(with_service_ports(self.spec, ports)))
         self.provisioned = provision(self.spec, self._session, allow_remote=self._allow_remote)
         if self._record_topics:
             # Recording starts before any component runs, so nothing published is missed.
@@ -165,10 +170,7 @@ class LocalPipeline:
 
     def send(self, component: str, message: BaseMessage) -> str:
         """Send straight to a component's input queue (bypassing topics and filters)."""
-        url = self.resources.components[component].queue_url
-        if url is None:
-            raise ValueError(f"component {component} is a source: it has no input queue")
-        return send_message(url, message, self._session)
+        return send_message(self._queue_of(component), message, self._session)
 
     def publish(self, topic: str, message: BaseMessage) -> None:
         """Publish on a topic by its spec name (before prefixing)."""
@@ -195,3 +197,61 @@ class LocalPipeline:
     def assert_lineage(self, message: BaseMessage, expected_artifacts: list[str]) -> LineageChain:
         """Walk from `message` back to the root and compare artifact names (root first)."""
         return assert_lineage(message, expected_artifacts, self.ingestion_steps())
+
+    def lineage(self) -> LineageStore:
+        """The lineage store the spec asked for (`lineage: {table: …}`), filled by the recorder."""
+        table = self.resources.spec.lineage_table
+        if not table:
+            raise ValueError(
+                f"pipeline {self.spec.name} has no lineage store; add `lineage: {{table: NAME}}` to its spec"
+            )
+        return LineageStore(table, self._session)
+
+    def replay(
+        self,
+        capture_file: str | Path,
+        *,
+        topic: str | None = None,
+        component: str | None = None,
+        replay_filter: ReplayFilter | None = None,
+        rate: float | None = None,
+        skip_bad_lines: bool = False,
+    ) -> ReplayReport:
+        """Send a capture file's messages to a topic (spec name) or a component's queue.
+
+        Offloaded payloads are re-uploaded under the spec's `payloads.s3_path` (or Pylon's
+        default replay bucket) and the messages rewritten to point there.
+        """
+        from harness.capture.replay import replay
+        from harness.targets import Target
+
+        if (topic is None) == (component is None):
+            raise ValueError("give exactly one of topic= or component=")
+        if topic is not None:
+            target = Target("topic", topic, self.topic_arn(topic))
+        else:
+            target = Target("queue", str(component), self._queue_of(str(component)))
+        return replay(
+            Path(capture_file),
+            target,
+            replay_filter,
+            rate=rate,
+            skip_bad_lines=skip_bad_lines,
+            payload_s3_path=_replay_payload_path(self.resources.spec.payload_s3_path),
+            session=self._session,
+        )
+
+    def _queue_of(self, component: str) -> str:
+        url = self.resources.components[component].queue_url
+        if url is None:
+            raise ValueError(f"component {component} is a source: it has no input queue")
+        return url
+
+
+def _replay_payload_path(spec_path: str | None) -> str | None:
+    """Replayed payloads go next to the pipeline's own offloaded ones, under `replay/`."""
+    if not spec_path:
+        return None
+    from pylon.s3_pointer import S3Location
+
+    return S3Location.parse(spec_path).child("replay").uri + "/"

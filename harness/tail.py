@@ -1,9 +1,10 @@
 """Following a topic or queue live, and rendering messages for a terminal.
 
-A topic is followed through a temporary recorder queue (removed afterwards); a queue is
-read through a `QueuePeek`: each message is received once, held, and returned to the
-queue when the tail stops, so tailing consumes nothing (see harness/peek.py for why a
-zero-visibility "peek" would not do). Close the iterator to return them promptly.
+A topic is followed through a temporary subscribed queue (`TopicTap`, removed
+afterwards). A queue is read through a `QueuePeek`: each message is received once, held
+while the tail runs and returned the moment it stops, so tailing consumes nothing (see
+harness/taps.py for why a zero-visibility "peek" would not do). Close the iterator to
+return them promptly.
 """
 
 from __future__ import annotations
@@ -11,19 +12,21 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Generator, Iterator
+from contextlib import closing
 
 from rich.console import Group
 from rich.panel import Panel
 from rich.syntax import Syntax
 from rich.table import Table
 
-from harness.peek import QueuePeek
+from harness.taps import HOLD_SECONDS, QueuePeek, TopicTap
 from harness.targets import Target
-from harness.testing.recorder import TopicRecorder, decode_leniently
+from harness.testing.recorder import decode_leniently
 from pylon.aws.s3 import S3Store
 from pylon.codec import inbound_from_sqs
 from pylon.interfaces.serializing import JsonSerializable
 from pylon.models.messages import BaseMessage
+from pylon.wire import SqsMessage
 
 
 def follow(target: Target, seconds: float | None = None) -> Generator[BaseMessage, None, None]:
@@ -38,22 +41,23 @@ def follow(target: Target, seconds: float | None = None) -> Generator[BaseMessag
 
 
 def _follow_topic(target: Target) -> Iterator[BaseMessage | None]:
-    with TopicRecorder(target.address) as recorder:
+    with TopicTap(target.address) as tap:
         while True:
-            new = recorder.poll(wait_seconds=1)
-            yield from new
-            if not new:
-                yield None
+            yield from _decoded(tap.receive(wait_seconds=1))
 
 
 def _follow_queue(target: Target) -> Iterator[BaseMessage | None]:
-    s3 = S3Store()
-    with QueuePeek(target.address) as peek:
+    with closing(QueuePeek(target.address, hold_seconds=HOLD_SECONDS)) as peek:
         while True:
-            new = peek.poll(wait_seconds=1)
-            yield from (decode_leniently(inbound_from_sqs(raw), s3) for raw in new)
-            if not new:
-                yield None
+            yield from _decoded(peek.receive(wait_seconds=1))
+
+
+def _decoded(batch: list[SqsMessage]) -> Iterator[BaseMessage | None]:
+    """The batch's messages (undecodable ones shown as text), or one None when empty."""
+    s3 = S3Store()
+    yield from (decode_leniently(inbound_from_sqs(raw), s3) for raw in batch)
+    if not batch:
+        yield None
 
 
 def render(message: BaseMessage) -> Panel:

@@ -95,7 +95,7 @@ def inbound_from_lambda_record(record: LambdaSqsRecord) -> InboundMessage:
 
 def _unwrap_envelope(inbound: InboundMessage) -> InboundMessage:
     """Undo a non-raw SNS->SQS delivery: the real body and attributes are inside."""
-    envelope = _sns_envelope(inbound.body)
+    envelope = sns_envelope(inbound.body)
     if envelope is None:
         return inbound
     topic = str(envelope.get("TopicArn"))
@@ -121,7 +121,8 @@ def _unwrap_envelope(inbound: InboundMessage) -> InboundMessage:
     )
 
 
-def _sns_envelope(body: str) -> dict[str, Any] | None:
+def sns_envelope(body: str) -> dict[str, Any] | None:
+    """The parsed SNS JSON envelope when `body` is one (a non-raw delivery), else None."""
     if not body.startswith("{") or '"Notification"' not in body:
         return None
     try:

@@ -24,7 +24,7 @@ SNS_MAX_MESSAGE_BYTES = 256 * 1024
 
 def resolve_body(inbound: InboundMessage, s3: S3Store) -> str:
     """The payload text: the body itself, or the S3 object it points at."""
-    location = _payload_location(inbound)
+    location = payload_location(inbound)
     if location is None:
         return inbound.body
     try:
@@ -35,7 +35,8 @@ def resolve_body(inbound: InboundMessage, s3: S3Store) -> str:
         ) from None
 
 
-def _payload_location(inbound: InboundMessage) -> S3Location | None:
+def payload_location(inbound: InboundMessage) -> S3Location | None:
+    """Where an offloaded payload lives (pointer body or payloadS3Path), or None if inline."""
     pointer = parse_pointer(inbound.body)
     if pointer is not None:
         return pointer

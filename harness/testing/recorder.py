@@ -1,22 +1,21 @@
 """`TopicRecorder`: captures everything a topic publishes, through a temporary queue.
 
-The queue is subscribed with raw delivery and no filter, so it sees exactly what
-consumers would see; it is deleted (with its subscription) on `close()`.
+The queue (a `harness.taps.TopicTap`) is subscribed with raw delivery and no filter, so
+it sees exactly what consumers would see; it is deleted (with its subscription) on
+`close()`.
 """
 
 from __future__ import annotations
 
-import json
 import threading
-import uuid
 from collections.abc import Callable
 from types import TracebackType
 
 import boto3
 
+from harness.taps import TopicTap
 from harness.testing.waiting import wait_until
 from pylon.aws.s3 import S3Store
-from pylon.aws.sqs import SqsQueue
 from pylon.codec import decode, inbound_from_sqs
 from pylon.errors import PylonError
 from pylon.models.messages import BaseMessage, ObjectType
@@ -32,39 +31,20 @@ class TopicRecorder:
     def __init__(self, topic_arn: str, session: boto3.session.Session | None = None) -> None:
         self.topic_arn = topic_arn
         session = session or boto3.session.Session()
-        self._sqs = session.client("sqs")
-        self._sns = session.client("sns")
         self._s3 = S3Store(session.client("s3"))
-        name = f"pylon-recorder-{uuid.uuid4().hex[:12]}"
-        self._queue_url = self._sqs.create_queue(QueueName=name)["QueueUrl"]
-        queue_arn = self._sqs.get_queue_attributes(
-            QueueUrl=self._queue_url, AttributeNames=["QueueArn"]
-        )["Attributes"]["QueueArn"]
-        self._sqs.set_queue_attributes(
-            QueueUrl=self._queue_url, Attributes={"Policy": _allow_topic(queue_arn, topic_arn)}
-        )
-        self._subscription = self._sns.subscribe(
-            TopicArn=topic_arn,
-            Protocol="sqs",
-            Endpoint=queue_arn,
-            Attributes={"RawMessageDelivery": "true"},
-            ReturnSubscriptionArn=True,
-        )["SubscriptionArn"]
-        self._queue = SqsQueue(self._queue_url, self._sqs)
+        self._tap = TopicTap(topic_arn, session)
         self._lock = threading.Lock()
         self.raw: list[InboundMessage] = []
         self.messages: list[BaseMessage] = []
 
     def poll(self, wait_seconds: int = 0) -> list[BaseMessage]:
         """Drain what arrived so far into `messages`; return the new ones."""
-        batch = self._queue.receive(10, wait_seconds)
         new: list[BaseMessage] = []
-        for raw in batch:
+        for raw in self._tap.receive(wait_seconds):
             inbound = inbound_from_sqs(raw)
             new.append(decode_leniently(inbound, self._s3))
             with self._lock:
                 self.raw.append(inbound)
-        self._queue.delete([raw["ReceiptHandle"] for raw in batch])
         with self._lock:
             self.messages.extend(new)
         return new
@@ -98,8 +78,7 @@ class TopicRecorder:
         return f"{len(seen)} message(s) {seen}"
 
     def close(self) -> None:
-        self._sns.unsubscribe(SubscriptionArn=self._subscription)
-        self._sqs.delete_queue(QueueUrl=self._queue_url)
+        self._tap.close()
 
     def __enter__(self) -> TopicRecorder:
         return self
@@ -135,20 +114,3 @@ def _short(message: BaseMessage) -> str:
         else getattr(message.body, "to_json", lambda: repr(message.body))()
     )
     return str(body)[:120]
-
-
-def _allow_topic(queue_arn: str, topic_arn: str) -> str:
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"Service": "sns.amazonaws.com"},
-                    "Action": "sqs:SendMessage",
-                    "Resource": queue_arn,
-                    "Condition": {"ArnEquals": {"aws:SourceArn": topic_arn}},
-                }
-            ],
-        }
-    )

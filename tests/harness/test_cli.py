@@ -138,6 +138,8 @@ def test_provision_lists_every_resource_and_is_safe_to_repeat(cli: Invoke) -> No
         assert name in first.output
     queues = boto3.client("sqs").list_queues()["QueueUrls"]
     assert sorted(url.rsplit("/", 1)[1] for url in queues) == [
+        "docs-pylon-lineage-in",  # the lineage recorder's queue: the spec asks for lineage
+        "docs-pylon-lineage-in-dlq",
         "lake-writer-in",
         "lake-writer-in-dlq",
         "parser-in",

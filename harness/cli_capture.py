@@ -1,0 +1,238 @@
+"""`pylon capture` and `pylon replay`: real traffic to a file, and back into a local pipeline.
+
+Registers its commands on the `pylon` app when imported (harness.cli imports it).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import boto3
+import typer
+
+from harness.capture.format import CapturedMessage, CaptureWriter, parse_time
+from harness.capture.recording import DEFAULT_HOLD_SECONDS, CaptureReport, StopWhen, capture
+from harness.capture.replay import ReplayFilter, ReplayReport, replay
+from harness.cli import AllowRemote, EndpointOption, _run, app, console, err
+from harness.emulators.selection import apply_to_environment, require_endpoint
+from harness.errors import HarnessError
+from harness.spec import PipelineSpec, load_spec
+from harness.taps import QueuePeek
+from harness.targets import Target, resolve_target
+from pylon.s3_pointer import S3Location
+
+
+class CliUsageError(HarnessError):
+    """Options that do not go together."""
+
+
+# ------------------------------------------------------------------ capture
+
+
+@app.command("capture")
+def capture_command(
+    source: Annotated[
+        str,
+        typer.Argument(
+            help="Topic name/ARN (what it publishes, through a temporary queue) or queue "
+            "name/URL (what sits in it; nothing is consumed)."
+        ),
+    ],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Capture file (JSON Lines).")],
+    count: Annotated[int | None, typer.Option(help="Stop after this many messages.")] = None,
+    seconds: Annotated[float | None, typer.Option(help="Stop after this long.")] = None,
+    follow: Annotated[
+        bool,
+        typer.Option(help="Queue: keep waiting for new messages instead of stopping once read."),
+    ] = False,
+    hold_seconds: Annotated[
+        int, typer.Option(help="Queue: keep read messages invisible this long while capturing.")
+    ] = DEFAULT_HOLD_SECONDS,
+    aws: Annotated[
+        bool,
+        typer.Option(
+            "--aws",
+            help="Capture from real AWS with your own credentials and region (profile, env); "
+            "read-only on the source.",
+        ),
+    ] = False,
+    profile: Annotated[str | None, typer.Option(help="With --aws: the AWS profile.")] = None,
+    region: Annotated[str | None, typer.Option(help="With --aws: the region.")] = None,
+    endpoint: EndpointOption = None,
+    allow_remote: AllowRemote = False,
+) -> None:
+    """Record messages (body, every attribute, timestamps, S3 payloads) into a JSON Lines file."""
+
+    def action() -> None:
+        session = _capture_session(aws, profile, region, endpoint, allow_remote)
+        target = resolve_target(source, session)
+        if target.kind == "queue":
+            _warn_about_redrive(QueuePeek(target.address, hold_seconds, session))
+        stop = StopWhen(count, seconds, follow)
+        report = _capture_live(target, output, stop, session, hold_seconds)
+        _print_capture_report(report, target, output)
+
+    _run(action)
+
+
+def _capture_session(
+    aws: bool, profile: str | None, region: str | None, endpoint: str | None, allow_remote: bool
+) -> boto3.session.Session:
+    if aws:
+        if endpoint is not None:
+            raise CliUsageError("--aws uses AWS's own endpoints; leave out --endpoint")
+        return boto3.session.Session(profile_name=profile, region_name=region)
+    if profile is not None or region is not None:
+        raise CliUsageError("--profile and --region apply to --aws only")
+    apply_to_environment(require_endpoint(endpoint, allow_remote))
+    return boto3.session.Session()
+
+
+def _warn_about_redrive(peek: QueuePeek) -> None:
+    limit = peek.redrive_limit()
+    if limit is not None:
+        err.print(
+            f"[yellow]warning:[/yellow] the queue has a redrive policy (maxReceiveCount {limit}): "
+            "capturing counts as one receive of every message read, and a message already "
+            "at its last receive moves to the dead-letter queue instead of being captured"
+        )
+
+
+def _capture_live(
+    target: Target, output: Path, stop: StopWhen, session: boto3.session.Session, hold: int
+) -> CaptureReport:
+    limits = _describe_stop(target, stop)
+    with (
+        console.status(f"capturing {target.kind} {target.name} {limits}") as status,
+        CaptureWriter(output) as writer,
+    ):
+
+        def progress(message: CapturedMessage) -> None:
+            status.update(f"captured {writer.count} from {target.kind} {target.name} {limits}")
+
+        try:
+            return capture(target, writer, stop, session, progress, hold)
+        except KeyboardInterrupt:
+            return CaptureReport(captured=writer.count)
+
+
+def _describe_stop(target: Target, stop: StopWhen) -> str:
+    parts = [f"until {stop.count} messages"] if stop.count else []
+    parts += [f"for {stop.seconds:g} s"] if stop.seconds else []
+    if parts:
+        return " or ".join(parts)
+    return "until all is read" if target.kind == "queue" and not stop.follow else "until Ctrl-C"
+
+
+def _print_capture_report(report: CaptureReport, target: Target, output: Path) -> None:
+    payloads = f", {report.payloads} S3 payload(s) stored in the file" if report.payloads else ""
+    console.print(
+        f"captured {report.captured} message(s) from {target.kind} [bold]{target.name}[/bold] "
+        f"into {output}{payloads}"
+    )
+    for problem in report.payload_errors:
+        err.print(f"[yellow]payload not captured:[/yellow] {problem}")
+    if report.not_released:
+        err.print(
+            f"[yellow]{len(report.not_released)} message(s) were deleted by a consumer while "
+            "being captured (they could not be made visible again, as they are gone)[/yellow]"
+        )
+
+
+# ------------------------------------------------------------------ replay
+
+
+@app.command("replay")
+def replay_command(
+    capture_file: Annotated[Path, typer.Argument(help="A file written by `pylon capture`.")],
+    to: Annotated[
+        str,
+        typer.Option(
+            help="Queue name/URL or topic name/ARN; with --spec also a component (its input "
+            "queue) or a topic by its spec name."
+        ),
+    ],
+    spec_file: Annotated[
+        Path | None,
+        typer.Option("--spec", help="Pipeline spec naming --to and the payload bucket."),
+    ] = None,
+    object_type: Annotated[
+        list[str] | None,
+        typer.Option("--object-type", help="Only messages of this objectType (repeatable)."),
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option(help="Only messages sent at or after this ISO 8601 time.")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option(help="Only messages sent before this ISO 8601 time.")
+    ] = None,
+    rate: Annotated[
+        float | None, typer.Option(help="At most this many messages per second.")
+    ] = None,
+    skip_bad_lines: Annotated[
+        bool, typer.Option(help="Replay the other lines when some are corrupt, and list them.")
+    ] = False,
+    payload_s3_path: Annotated[
+        str | None,
+        typer.Option(help="s3://bucket/prefix/ for re-uploaded S3 payloads (default: the spec's)."),
+    ] = None,
+    endpoint: EndpointOption = None,
+    allow_remote: AllowRemote = False,
+) -> None:
+    """Send a capture into a local queue or topic, attributes preserved, filtered and paced."""
+
+    def action() -> None:
+        spec = load_spec(spec_file) if spec_file else None
+        apply_to_environment(require_endpoint(endpoint, allow_remote))
+        target = resolve_target(_spec_name(spec, to))
+        chosen = ReplayFilter(
+            frozenset(object_type or ()),
+            parse_time(since, "--since") if since else None,
+            parse_time(until, "--until") if until else None,
+        )
+        with console.status(f"replaying {capture_file} into {target.kind} {target.name}") as status:
+            report = replay(
+                capture_file,
+                target,
+                chosen,
+                rate=rate,
+                skip_bad_lines=skip_bad_lines,
+                payload_s3_path=payload_s3_path or _spec_payload_path(spec),
+                on_sent=lambda _: status.update(f"replayed into {target.kind} {target.name}…"),
+            )
+        _print_replay_report(report, target)
+
+    _run(action)
+
+
+def _spec_name(spec: PipelineSpec | None, name: str) -> str:
+    """A component's input queue or a topic by its spec name; anything else as given."""
+    if spec is None:
+        return name
+    component = spec.components.get(name)
+    if component is not None:
+        if component.input_queue is None:
+            raise CliUsageError(
+                f"--to {name}: component {name!r} is a source; it has no input queue"
+            )
+        return component.input_queue
+    return name
+
+
+def _spec_payload_path(spec: PipelineSpec | None) -> str | None:
+    if spec is None or not spec.payload_s3_path:
+        return None
+    return S3Location.parse(spec.payload_s3_path).child("replay").uri + "/"
+
+
+def _print_replay_report(report: ReplayReport, target: Target) -> None:
+    details = [f"{report.filtered_out} filtered out"] if report.filtered_out else []
+    if report.payloads_restored:
+        details.append(f"{report.payloads_restored} S3 payload(s) re-uploaded")
+    suffix = f" ({', '.join(details)})" if details else ""
+    console.print(
+        f"replayed {report.sent} message(s) into {target.kind} [bold]{target.name}[/bold]{suffix}"
+    )
+    for bad in report.skipped:
+        err.print(f"[yellow]skipped line {bad.line}:[/yellow] {bad.reason}")

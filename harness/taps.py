@@ -1,0 +1,201 @@
+"""Reading what flows through a topic or sits in a queue, without consuming it.
+
+- `TopicTap`: a temporary queue subscribed to a topic (raw delivery, no filter), so it
+  sees exactly what subscribers see; the queue and subscription are removed on `close()`.
+  This is the only thing Pylon creates when it taps a topic, on AWS as on an emulator.
+- `QueuePeek`: receives from a queue without deleting anything. SQS has no real peek:
+  every receive increments ApproximateReceiveCount, which counts against a redrive
+  policy's maxReceiveCount, so polling with a zero visibility timeout (the obvious
+  "peek") pushes every message it looks at into the dead-letter queue within seconds.
+  Instead each message is received once and held invisible for `hold_seconds`, the hold
+  renewed at half-life while the peek is in use, and all are made visible again with
+  ChangeMessageVisibility 0 by `release()`/`close()`. If the peeking process dies, they
+  come back on their own when the hold runs out.
+
+`pylon tail`, `pylon capture` and the pytest `TopicRecorder` are built on these two.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, cast
+
+import boto3
+
+from pylon.aws.clients import new_client
+from pylon.wire import SqsMessage
+
+if TYPE_CHECKING:
+    from mypy_boto3_sns import SNSClient
+    from mypy_boto3_sqs import SQSClient
+
+# What each captured/peeked message carries besides its body and message attributes.
+SYSTEM_ATTRIBUTES: Any = ["All"]
+_BATCH = 10
+# A peek's default hold: short enough that a killed peek frees its messages soon.
+HOLD_SECONDS = 60
+
+logger = logging.getLogger(__name__)
+
+
+class TopicTap:
+    """A temporary, unfiltered, raw subscription of a new queue to `topic_arn`."""
+
+    def __init__(self, topic_arn: str, session: boto3.session.Session | None = None) -> None:
+        self.topic_arn = topic_arn
+        self._sqs: SQSClient = new_client("sqs", session)
+        self._sns: SNSClient = new_client("sns", session)
+        name = f"pylon-tap-{uuid.uuid4().hex[:12]}"
+        self.queue_url = self._sqs.create_queue(QueueName=name)["QueueUrl"]
+        try:
+            self.subscription_arn = self._subscribe()
+        except BaseException:
+            self._sqs.delete_queue(QueueUrl=self.queue_url)
+            raise
+
+    def _subscribe(self) -> str:
+        queue_arn = self._sqs.get_queue_attributes(
+            QueueUrl=self.queue_url, AttributeNames=["QueueArn"]
+        )["Attributes"]["QueueArn"]
+        # The policy goes first so that nothing published after subscribing is refused.
+        self._sqs.set_queue_attributes(
+            QueueUrl=self.queue_url, Attributes={"Policy": _allow_topic(queue_arn, self.topic_arn)}
+        )
+        return self._sns.subscribe(
+            TopicArn=self.topic_arn,
+            Protocol="sqs",
+            Endpoint=queue_arn,
+            Attributes={"RawMessageDelivery": "true"},
+            ReturnSubscriptionArn=True,
+        )["SubscriptionArn"]
+
+    def receive(self, wait_seconds: int = 0) -> list[SqsMessage]:
+        """What arrived since the last call (the tap's own queue is drained)."""
+        response = self._sqs.receive_message(
+            QueueUrl=self.queue_url,
+            MaxNumberOfMessages=_BATCH,
+            WaitTimeSeconds=wait_seconds,
+            MessageAttributeNames=["All"],
+            MessageSystemAttributeNames=SYSTEM_ATTRIBUTES,
+        )
+        messages = cast(list[SqsMessage], response.get("Messages", []))
+        if messages:
+            entries: Any = [
+                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)
+            ]
+            self._sqs.delete_message_batch(QueueUrl=self.queue_url, Entries=entries)
+        return messages
+
+    def close(self) -> None:
+        self._sns.unsubscribe(SubscriptionArn=self.subscription_arn)
+        self._sqs.delete_queue(QueueUrl=self.queue_url)
+
+    def __enter__(self) -> TopicTap:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class QueuePeek:
+    """Reads a queue's messages once each, deleting nothing; `release()` shows them again."""
+
+    def __init__(
+        self, queue_url: str, hold_seconds: int, session: boto3.session.Session | None = None
+    ) -> None:
+        self.queue_url = queue_url
+        self.hold_seconds = hold_seconds
+        self._sqs: SQSClient = new_client("sqs", session)
+        # message id -> the latest receipt handle (only the latest one can change visibility)
+        self._handles: dict[str, str] = {}
+        self._renewed_at = time.monotonic()
+
+    def receive(self, wait_seconds: int = 0) -> list[SqsMessage]:
+        """Messages not seen before (a message seen again after its hold is not repeated)."""
+        self._renew_holds_if_due()
+        response = self._sqs.receive_message(
+            QueueUrl=self.queue_url,
+            MaxNumberOfMessages=_BATCH,
+            WaitTimeSeconds=wait_seconds,
+            VisibilityTimeout=self.hold_seconds,
+            MessageAttributeNames=["All"],
+            MessageSystemAttributeNames=SYSTEM_ATTRIBUTES,
+        )
+        new: list[SqsMessage] = []
+        for message in cast(list[SqsMessage], response.get("Messages", [])):
+            if message["MessageId"] not in self._handles:
+                new.append(message)
+            self._handles[message["MessageId"]] = message["ReceiptHandle"]
+        return new
+
+    def _renew_holds_if_due(self) -> None:
+        """Keep held messages invisible, so a long peek receives none of them twice."""
+        if not self.hold_seconds or time.monotonic() - self._renewed_at < self.hold_seconds / 2:
+            return
+        self._renewed_at = time.monotonic()
+        self._change_visibility(list(self._handles.items()), self.hold_seconds)
+
+    def release(self) -> list[str]:
+        """Make every message read visible again now; return the ids SQS refused.
+
+        A message deleted meanwhile (a consumer processed it after its hold ran out) is
+        refused with ReceiptHandleIsInvalid: it is gone, not hidden.
+        """
+        handles = list(self._handles.items()) if self.hold_seconds else []
+        self._handles.clear()
+        return self._change_visibility(handles, 0)
+
+    def _change_visibility(self, handles: list[tuple[str, str]], seconds: int) -> list[str]:
+        """Set the visibility of (message id, receipt handle) pairs; return refused ids."""
+        refused: list[str] = []
+        for start in range(0, len(handles), _BATCH):
+            chunk = handles[start : start + _BATCH]
+            entries: Any = [
+                {"Id": str(i), "ReceiptHandle": handle, "VisibilityTimeout": seconds}
+                for i, (_, handle) in enumerate(chunk)
+            ]
+            response = self._sqs.change_message_visibility_batch(
+                QueueUrl=self.queue_url, Entries=entries
+            )
+            refused += [chunk[int(failure["Id"])][0] for failure in response.get("Failed", [])]
+        return refused
+
+    def close(self) -> None:
+        """`release()`, logging messages that a consumer deleted meanwhile."""
+        refused = self.release()
+        if refused:
+            logger.info("%d peeked message(s) were deleted meanwhile: %s", len(refused), refused)
+
+    def redrive_limit(self) -> int | None:
+        """The queue's maxReceiveCount, when it has a redrive policy (a DLQ)."""
+        attributes = self._sqs.get_queue_attributes(
+            QueueUrl=self.queue_url, AttributeNames=["RedrivePolicy"]
+        ).get("Attributes", {})
+        policy = attributes.get("RedrivePolicy")
+        return int(json.loads(policy)["maxReceiveCount"]) if policy else None
+
+
+def _allow_topic(queue_arn: str, topic_arn: str) -> str:
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "sns.amazonaws.com"},
+                    "Action": "sqs:SendMessage",
+                    "Resource": queue_arn,
+                    "Condition": {"ArnEquals": {"aws:SourceArn": topic_arn}},
+                }
+            ],
+        }
+    )
