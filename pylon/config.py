@@ -49,9 +49,13 @@ PUBLIC_KEYS = frozenset(
         "MAX_MESSAGES",
         "SOURCE_INTERVAL_SECONDS",
         "VISIBILITY_TIMEOUT",
+        "TASK_TIMEOUT_SECONDS",
         "PUBLIC_CONFIG_KEYS",
     }
 )
+
+# SQS keeps a message invisible for at most 12 hours after it was first received.
+_SQS_MAX_VISIBILITY_SECONDS = 12 * 3600
 
 _TOPIC_ARN = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$")
 _SSM_NAME = re.compile(r"^[A-Za-z0-9_.\-/]{1,2048}$")
@@ -108,6 +112,20 @@ class ComponentConfig(Mapping[str, Any]):
     @property
     def source_interval_seconds(self) -> int:
         return self._int("SOURCE_INTERVAL_SECONDS", 60, 0, 86_400)
+
+    @property
+    def visibility_timeout(self) -> int | None:
+        """Seconds a received message stays leased to this consumer (renewed while in hand);
+        None means the queue's own VisibilityTimeout. SQS allows at most 12 hours."""
+        if self.entries.get("VISIBILITY_TIMEOUT") is None:
+            return None
+        return self._int("VISIBILITY_TIMEOUT", 30, 1, _SQS_MAX_VISIBILITY_SECONDS)
+
+    @property
+    def task_timeout_seconds(self) -> int | None:
+        """How long one message may be in hand before it counts as hung; None or 0: no limit."""
+        value = self._int("TASK_TIMEOUT_SECONDS", 0, 0, _SQS_MAX_VISIBILITY_SECONDS)
+        return value or None
 
     @property
     def log_format(self) -> str:
