@@ -62,6 +62,12 @@ class Wiring:
         """Messages published on the output topic, decoded."""
         return [decode(m, m.body) for m in self.collect_raw(self.observer, count, timeout)]
 
+    def input_queue_visibility(self, seconds: int) -> None:
+        """Set the input queue's VisibilityTimeout (the lease a receive takes)."""
+        boto3.client("sqs").set_queue_attributes(
+            QueueUrl=self.input_queue.url, Attributes={"VisibilityTimeout": str(seconds)}
+        )
+
     def visible_input_count(self) -> int:
         client = boto3.client("sqs")
         attrs = client.get_queue_attributes(
