@@ -25,7 +25,7 @@ from pathlib import Path
 
 import boto3
 
-from harness.activity import queue_depths
+from harness.activity import queue_depth, queue_depths
 from harness.emulators.ministack import MINISTACK_VERSION, MiniStack
 from harness.local_pipeline import LocalPipeline, Runner
 from harness.reliability.accounting import DeadLetter, Delivery, Ledger
@@ -181,9 +181,7 @@ def signal_mid_batch(run: FaultRun, component: str, signum: signal.Signals, cue:
         except FaultError:
             run.log.on_next(component, cue, send)  # it was ending anyway: the next one
             return
-        in_flight = boto3.client("sqs").get_queue_attributes(
-            QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessagesNotVisible"]
-        )["Attributes"]["ApproximateNumberOfMessagesNotVisible"]
+        in_flight = queue_depth(queue_url).in_flight
         run.faults.add(signum.name, component, f"pid {pid} on {cue!r}, {in_flight} in flight")
         fired.set()
 

@@ -9,6 +9,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from harness.activity import queue_depth
 from harness.cli import app
 from harness.dlq import RedriveError, redrive
 from harness.endpoints import AwsEndpoint
@@ -41,13 +42,7 @@ def picky(boto_session: boto3.session.Session) -> ProvisionedComponent:
 
 
 def depth(url: str) -> int:
-    attributes = boto3.client("sqs").get_queue_attributes(
-        QueueUrl=url,
-        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-    )["Attributes"]
-    return int(attributes["ApproximateNumberOfMessages"]) + int(
-        attributes["ApproximateNumberOfMessagesNotVisible"]
-    )
+    return queue_depth(url).total
 
 
 def dead_letters(component: ProvisionedComponent, *bodies: str) -> list[str]:

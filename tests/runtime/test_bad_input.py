@@ -11,9 +11,6 @@ with the capture format.)
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,9 +28,7 @@ from pylon.components import CONFIG_EXIT_CODE
 from pylon.config import ComponentKind
 from pylon.errors import MessageDecodeError
 from pylon.wire import LambdaSqsRecord
-from tests.conftest import Wiring
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.conftest import Wiring, run_component_process
 
 
 @pylon.PipelineComponent
@@ -436,15 +431,9 @@ def test_a_component_process_with_bad_config_prints_one_line_and_exits_78(
     wiring: Wiring,
 ) -> None:
     _send_raw(wiring, "waiting", RAW)
-    env = {**os.environ, "PYLON_CONFIG": _config(wiring, MAX_MESSAGES=0)}
 
-    process = subprocess.run(
-        [sys.executable, "-m", "tests.runtime.hanging_component"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
+    process = run_component_process(
+        "tests.runtime.hanging_component", _config(wiring, MAX_MESSAGES=0)
     )
 
     assert process.returncode == CONFIG_EXIT_CODE

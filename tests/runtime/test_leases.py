@@ -8,13 +8,9 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import boto3
 import pytest
@@ -30,9 +26,7 @@ from pylon.leases import HUNG_TASK_EXIT_CODE, LeaseKeeper
 from pylon.shutdown import StopSignal
 from pylon.wire import SqsMessage
 from pylon.worker import QueueWorker
-from tests.conftest import Wiring
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.conftest import Wiring, run_component_process
 
 
 def send_batch(wiring: Wiring, *bodies: str) -> list[str]:
@@ -163,16 +157,8 @@ def test_a_hung_task_ends_the_process_and_its_message_is_redelivered_at_once(
     wiring.input_queue_visibility(120)
     config = dict(wiring.config(ComponentKind.PIPELINE, TASK_TIMEOUT_SECONDS=2))
     _, hung_id, waiting_id = send_batch(wiring, "first", "hang", "after")
-    env = {**os.environ, "PYLON_CONFIG": json.dumps(config), "IMAGE_NAME": "hanging"}
 
-    process = subprocess.run(
-        [sys.executable, "-m", "tests.runtime.hanging_component"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    process = run_component_process("tests.runtime.hanging_component", json.dumps(config))
 
     assert process.returncode == HUNG_TASK_EXIT_CODE, process.stderr
     assert f"message {hung_id} hung: still in hand after TASK_TIMEOUT_SECONDS=2" in process.stderr
