@@ -137,7 +137,8 @@ class LeaseKeeper:
         self._condition = threading.Condition()
         self._batches: list[HeldBatch] = []
         self._thread: threading.Thread | None = None
-        self._closed = False
+        # Each thread serves one generation; close() ends it, a later hold() starts anew.
+        self._generation = 0
 
     @classmethod
     def for_config(
@@ -167,11 +168,12 @@ class LeaseKeeper:
         return batch
 
     def close(self) -> None:
-        """Stop the keeper's thread; held messages simply run out their current lease."""
+        """Stop the keeper's thread (a later `hold` starts another); held messages simply
+        run out their current lease."""
         with self._condition:
-            self._closed = True
+            self._generation += 1
             self._batches.clear()
-            self._condition.notify()
+            self._condition.notify_all()
             thread, self._thread = self._thread, None
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout=5)
@@ -197,14 +199,16 @@ class LeaseKeeper:
     # ------------------------------------------------------------ the keeper's thread
 
     def _start_thread(self) -> None:
-        if self._thread is None and not self._closed:
-            self._thread = threading.Thread(target=self._run, name="pylon-leases", daemon=True)
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=self._run, args=(self._generation,), name="pylon-leases", daemon=True
+            )
             self._thread.start()
 
-    def _run(self) -> None:
+    def _run(self, generation: int) -> None:
         while True:
             with self._condition:
-                work = self._wait_for_work()
+                work = self._wait_for_work(generation)
             if work is None:
                 return
             renewals, hung = work
@@ -214,10 +218,10 @@ class LeaseKeeper:
                 self._stop_hung(batch)
 
     def _wait_for_work(
-        self,
+        self, generation: int
     ) -> tuple[list[tuple[HeldBatch, list[str]]], list[HeldBatch]] | None:
         """Sleep until a renewal or a deadline is due; None once closed (lock held)."""
-        while not self._closed:
+        while self._generation == generation:
             now = time.monotonic()
             renewals = [
                 (b, list(b.states)) for b in self._batches if b.renew_at <= now and b.states

@@ -151,6 +151,20 @@ def test_a_hung_task_releases_its_batch_then_calls_on_hung_task(
     assert done_id not in [m["MessageId"] for m in back]
 
 
+def test_a_closed_keeper_serves_again_on_the_next_hold(wiring: Wiring) -> None:
+    """runForever closes its keeper when it returns; a later runOnce must still be guarded."""
+    send_batch(wiring, "x")
+    [raw] = wiring.input_queue.receive(1, wait_seconds=1)
+    called = threading.Event()
+    keeper = LeaseKeeper(wiring.input_queue, task_timeout_seconds=1, on_hung_task=called.set)
+    keeper.close()
+
+    with keeper.hold([raw]) as held:
+        held.start(raw)
+        assert called.wait(15)
+    keeper.close()
+
+
 def test_a_hung_task_ends_the_process_and_its_message_is_redelivered_at_once(
     wiring: Wiring,
 ) -> None:
