@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,24 +21,33 @@ class QueueDepth:
     visible: int
     in_flight: int
 
+    @property
+    def total(self) -> int:
+        """Messages in the queue, waiting or in flight."""
+        return self.visible + self.in_flight
+
+
+def queue_depth(url: str, session: boto3.session.Session | None = None) -> QueueDepth:
+    """How many messages one queue holds (SQS's approximate counts)."""
+    sqs = (session or boto3.session.Session()).client("sqs")
+    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=_DEPTH_ATTRIBUTES)[
+        "Attributes"
+    ]
+    return QueueDepth(
+        url.rstrip("/").rsplit("/", 1)[-1],
+        int(attributes["ApproximateNumberOfMessages"]),
+        int(attributes["ApproximateNumberOfMessagesNotVisible"]),
+    )
+
 
 def queue_depths(
     pipeline: LocalPipeline, session: boto3.session.Session | None = None
 ) -> list[QueueDepth]:
-    sqs = (session or boto3.session.Session()).client("sqs")
-    depths = []
-    for name, url in pipeline.resources.queues.items():
-        attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=_DEPTH_ATTRIBUTES)[
-            "Attributes"
-        ]
-        depths.append(
-            QueueDepth(
-                name,
-                int(attributes["ApproximateNumberOfMessages"]),
-                int(attributes["ApproximateNumberOfMessagesNotVisible"]),
-            )
-        )
-    return depths
+    session = session or boto3.session.Session()
+    return [
+        dataclasses.replace(queue_depth(url, session), name=name)
+        for name, url in pipeline.resources.queues.items()
+    ]
 
 
 def published_count(pipeline: LocalPipeline) -> int:

@@ -17,6 +17,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from harness.cli_dlq import dlq_app
 from harness.emulators import background
 from harness.emulators.ministack import MINISTACK_VERSION, install
 from harness.emulators.selection import apply_to_environment, endpoint_or_embedded, require_endpoint
@@ -40,6 +41,7 @@ emulator_app = typer.Typer(
     help="The embedded MiniStack emulator, in the background.", no_args_is_help=True
 )
 app.add_typer(emulator_app, name="emulator")
+app.add_typer(dlq_app, name="dlq")
 console = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
 

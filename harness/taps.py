@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, cast
 import boto3
 
 from pylon.aws.clients import new_client
+from pylon.aws.sqs import SqsQueue
 from pylon.wire import SqsMessage
 
 if TYPE_CHECKING:
@@ -156,18 +157,9 @@ class QueuePeek:
 
     def _change_visibility(self, handles: list[tuple[str, str]], seconds: int) -> list[str]:
         """Set the visibility of (message id, receipt handle) pairs; return refused ids."""
-        refused: list[str] = []
-        for start in range(0, len(handles), _BATCH):
-            chunk = handles[start : start + _BATCH]
-            entries: Any = [
-                {"Id": str(i), "ReceiptHandle": handle, "VisibilityTimeout": seconds}
-                for i, (_, handle) in enumerate(chunk)
-            ]
-            response = self._sqs.change_message_visibility_batch(
-                QueueUrl=self.queue_url, Entries=entries
-            )
-            refused += [chunk[int(failure["Id"])][0] for failure in response.get("Failed", [])]
-        return refused
+        queue = SqsQueue(self.queue_url, self._sqs)
+        refused = set(queue.change_visibility([handle for _, handle in handles], seconds))
+        return [message_id for message_id, handle in handles if handle in refused]
 
     def close(self) -> None:
         """`release()`, logging messages that a consumer deleted meanwhile."""

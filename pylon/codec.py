@@ -61,12 +61,9 @@ _warned_envelopes: set[str] = set()
 
 def inbound_from_sqs(raw: SqsMessage) -> InboundMessage:
     """Normalise a boto3 ReceiveMessage entry (unwrapping a non-raw SNS envelope)."""
-    attributes = {
-        name: value["StringValue"]
-        for name, value in raw.get("MessageAttributes", {}).items()
-        if "StringValue" in value
-    }
-    receive_count = int(raw.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
+    where = f"message {raw['MessageId']}"
+    attributes = _string_attributes(raw.get("MessageAttributes"), "StringValue", where)
+    receive_count = _receive_count(raw.get("Attributes"), where)
     return _unwrap_envelope(
         InboundMessage(
             raw["MessageId"], raw["ReceiptHandle"], raw["Body"], attributes, receive_count
@@ -76,21 +73,50 @@ def inbound_from_sqs(raw: SqsMessage) -> InboundMessage:
 
 def inbound_from_lambda_record(record: LambdaSqsRecord) -> InboundMessage:
     """Normalise a Lambda SQS event record, whose attribute keys are lowercase."""
-    try:
-        attributes = {
-            name: value["stringValue"]
-            for name, value in record.get("messageAttributes", {}).items()
-            if "stringValue" in value
-        }
-        receive_count = int(record.get("attributes", {}).get("ApproximateReceiveCount", "1"))
-        inbound = InboundMessage(
-            record["messageId"], record["receiptHandle"], record["body"], attributes, receive_count
-        )
-    except (KeyError, TypeError, AttributeError, ValueError) as exc:
+    if not isinstance(record, dict):
+        raise MessageDecodeError(f"Lambda SQS record is a {type(record).__name__}, not an object")
+    fields = [record.get(key) for key in ("messageId", "receiptHandle", "body")]
+    if not all(isinstance(value, str) for value in fields):
         raise MessageDecodeError(
-            f"Lambda SQS record is malformed: {exc!r} missing or wrong"
+            "Lambda SQS record is malformed: messageId, receiptHandle and body must be strings"
+        )
+    message_id, receipt_handle, body = (str(value) for value in fields)
+    where = f"Lambda SQS record {message_id}"
+    attributes = _string_attributes(record.get("messageAttributes"), "stringValue", where)
+    receive_count = _receive_count(record.get("attributes"), where)
+    return _unwrap_envelope(
+        InboundMessage(message_id, receipt_handle, body, attributes, receive_count)
+    )
+
+
+def _string_attributes(raw: object, value_key: str, where: str) -> dict[str, str]:
+    """The String-typed attributes (Binary ones are not Pylon's); raise if malformed."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise MessageDecodeError(f"{where}: message attributes are a {type(raw).__name__}")
+    attributes: dict[str, str] = {}
+    for name, value in raw.items():
+        if not isinstance(value, dict):
+            raise MessageDecodeError(f"{where}: message attribute {name!r} is not an object")
+        text = value.get(value_key)
+        if text is not None and not isinstance(text, str):
+            raise MessageDecodeError(f"{where}: message attribute {name!r} has a non-text value")
+        if text is not None:
+            attributes[str(name)] = text
+    return attributes
+
+
+def _receive_count(system_attributes: object, where: str) -> int:
+    raw = "1"
+    if isinstance(system_attributes, dict):
+        raw = system_attributes.get("ApproximateReceiveCount", "1")
+    try:
+        return int(raw)
+    except (TypeError, ValueError):
+        raise MessageDecodeError(
+            f"{where}: ApproximateReceiveCount {str(raw)[:20]!r} is not a number"
         ) from None
-    return _unwrap_envelope(inbound)
 
 
 def _unwrap_envelope(inbound: InboundMessage) -> InboundMessage:
@@ -107,18 +133,32 @@ def _unwrap_envelope(inbound: InboundMessage) -> InboundMessage:
             inbound.message_id,
             topic,
         )
-    attributes = {
-        name: value["Value"]
-        for name, value in (envelope.get("MessageAttributes") or {}).items()
-        if isinstance(value, dict) and value.get("Type") == "String" and "Value" in value
-    }
+    where = f"message {inbound.message_id} (SNS envelope)"
+    message = envelope["Message"]
+    if not isinstance(message, str):
+        raise MessageDecodeError(f"{where}: Message is a {type(message).__name__}, not text")
     return InboundMessage(
         inbound.message_id,
         inbound.receipt_handle,
-        str(envelope["Message"]),
-        attributes,
+        message,
+        _envelope_attributes(envelope.get("MessageAttributes"), where),
         inbound.receive_count,
     )
+
+
+def _envelope_attributes(raw: object, where: str) -> dict[str, str]:
+    """SNS envelope attributes are `{"Type": "String", "Value": ...}`; only String ones count."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise MessageDecodeError(f"{where}: MessageAttributes are a {type(raw).__name__}")
+    return {
+        str(name): value["Value"]
+        for name, value in raw.items()
+        if isinstance(value, dict)
+        and value.get("Type") == "String"
+        and isinstance(value.get("Value"), str)
+    }
 
 
 def sns_envelope(body: str) -> dict[str, Any] | None:
@@ -127,7 +167,7 @@ def sns_envelope(body: str) -> dict[str, Any] | None:
         return None
     try:
         data = json.loads(body)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):
         return None
     is_envelope = (
         isinstance(data, dict)

@@ -8,16 +8,28 @@ warm Lambda invocations pay nothing), never at import time.
 from __future__ import annotations
 
 import functools
+import logging
 from typing import Any, ClassVar
 
 from pylon.config import ComponentConfig, ComponentKind, load_config
-from pylon.lambda_batch import handle_direct_event, handle_sqs_event, is_sqs_event
-from pylon.logs import heartbeat
+from pylon.errors import PylonError
+from pylon.lambda_batch import (
+    handle_direct_event,
+    handle_sqs_event,
+    is_sqs_event,
+    remaining_time,
+)
+from pylon.logs import configure_logging, heartbeat
 from pylon.processing import Task
 from pylon.runtime import Runtime, build_runtime
 from pylon.shutdown import StopSignal
 from pylon.source_loop import SourceLoop
 from pylon.worker import BatchOutcome, QueueWorker
+
+logger = logging.getLogger(__name__)
+
+# EX_CONFIG from sysexits.h: the container cannot start with this configuration.
+CONFIG_EXIT_CODE = 78
 
 
 class _Component:
@@ -28,6 +40,7 @@ class _Component:
         self.task = task
         self.task_name: str = getattr(task, "__name__", type(task).__name__)
         self._runtime: Runtime | None = None
+        self._queue_worker: QueueWorker | None = None
         self.stop_signal = StopSignal()
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -38,6 +51,9 @@ class _Component:
         """Resolve config (from the environment unless given) and build the runtime."""
         config = config or load_config(self.kind, self.task_name)
         self._runtime = build_runtime(self.kind, self.task, self.task_name, config)
+        if self._queue_worker is not None:
+            self._queue_worker.close()
+            self._queue_worker = None
         return self._runtime
 
     @property
@@ -61,35 +77,46 @@ class _Component:
         self.stop_signal = StopSignal()
         return self.stop_signal
 
+    def _runtime_or_exit(self) -> Runtime:
+        """For `runForever`, a container's main loop: a configuration error (a missing
+        key, an unreadable SSM parameter) ends the process with one clear log line and
+        exit code 78, instead of a traceback."""
+        try:
+            return self.runtime
+        except PylonError as error:
+            configure_logging()  # the runtime's own logging setup never ran
+            logger.error("%s cannot start: %s", self.task_name, error)
+            raise SystemExit(CONFIG_EXIT_CODE) from None
+
 
 class _QueueComponent(_Component):
     """Pipeline and sink components: consume an SQS queue."""
 
-    def _worker(self) -> QueueWorker:
-        runtime = self.runtime
-        assert runtime.queue is not None
-        return QueueWorker(runtime.path, runtime.queue)
+    def _worker(self, runtime: Runtime) -> QueueWorker:
+        """One worker (and so one lease keeper) per runtime, reused across runOnce calls."""
+        if self._queue_worker is None:
+            assert runtime.queue is not None
+            self._queue_worker = QueueWorker(runtime.path, runtime.queue)
+        return self._queue_worker
 
     def runOnce(self) -> BatchOutcome:
         """Receive and process one batch (up to 10 messages, long polling)."""
         heartbeat("run_once")
-        return self._worker().run_once()
+        return self._worker(self.runtime).run_once()
 
     def runForever(self) -> None:
         """Consume until SIGTERM/SIGINT (or `stop()`), finishing the message in hand."""
         heartbeat("run_forever")
-        worker = self._worker()
+        worker = self._worker(self._runtime_or_exit())
         with self._new_stop_signal() as stop:
-            while not stop.requested:
-                heartbeat("run_forever")
-                worker.run_once(stop)
+            worker.run_forever(stop)
 
     def lambda_handler(self, event: Any, context: Any) -> dict[str, Any]:
         """Lambda entry point: an SQS batch (partial batch response), or a direct event."""
         heartbeat("lambda_handler")
         path = self.runtime.path
         if is_sqs_event(event):
-            return dict(handle_sqs_event(path, event))
+            return dict(handle_sqs_event(path, event, remaining_time(context)))
         return handle_direct_event(path, event, str(getattr(context, "aws_request_id", "direct")))
 
 
@@ -118,7 +145,7 @@ class SourceComponent(_Component):
     def runForever(self) -> None:
         """Run every SOURCE_INTERVAL_SECONDS until SIGTERM/SIGINT (or `stop()`)."""
         heartbeat("run_forever")
-        loop = SourceLoop(self.runtime.path)
+        loop = SourceLoop(self._runtime_or_exit().path)
         with self._new_stop_signal() as stop:
             loop.run_forever(stop)
 

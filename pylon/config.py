@@ -49,9 +49,13 @@ PUBLIC_KEYS = frozenset(
         "MAX_MESSAGES",
         "SOURCE_INTERVAL_SECONDS",
         "VISIBILITY_TIMEOUT",
+        "TASK_TIMEOUT_SECONDS",
         "PUBLIC_CONFIG_KEYS",
     }
 )
+
+# SQS keeps a message invisible for at most 12 hours after it was first received.
+_SQS_MAX_VISIBILITY_SECONDS = 12 * 3600
 
 _TOPIC_ARN = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$")
 _SSM_NAME = re.compile(r"^[A-Za-z0-9_.\-/]{1,2048}$")
@@ -110,8 +114,32 @@ class ComponentConfig(Mapping[str, Any]):
         return self._int("SOURCE_INTERVAL_SECONDS", 60, 0, 86_400)
 
     @property
+    def visibility_timeout(self) -> int | None:
+        """Seconds a received message stays leased to this consumer (renewed while in hand);
+        None means the queue's own VisibilityTimeout. SQS allows at most 12 hours."""
+        if self.entries.get("VISIBILITY_TIMEOUT") is None:
+            return None
+        return self._int("VISIBILITY_TIMEOUT", 30, 1, _SQS_MAX_VISIBILITY_SECONDS)
+
+    @property
+    def task_timeout_seconds(self) -> int | None:
+        """How long one message may be in hand before it counts as hung; None or 0: no limit."""
+        value = self._int("TASK_TIMEOUT_SECONDS", 0, 0, _SQS_MAX_VISIBILITY_SECONDS)
+        return value or None
+
+    @property
     def log_format(self) -> str:
-        return str(self.entries.get("LOG_FORMAT", "text")).lower()
+        return self._choice("LOG_FORMAT", "text", ("text", "json"))
+
+    @property
+    def log_level(self) -> str:
+        return self._choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"))
+
+    def check_settings(self) -> None:
+        """Read every typed setting once, so a malformed one stops the component at start-up
+        with a ConfigError naming it, instead of failing every poll later."""
+        for setting in _SETTINGS:
+            getattr(self, setting)
 
     @property
     def secret_values(self) -> list[str]:
@@ -132,6 +160,13 @@ class ComponentConfig(Mapping[str, Any]):
             raise ConfigError(f"config key PUBLIC_CONFIG_KEYS must be a list of key names, got {declared!r}")
         return declared
 
+    def _choice(self, key: str, default: str, allowed: tuple[str, ...]) -> str:
+        value = str(self.entries.get(key, default))
+        match = next((a for a in allowed if a.lower() == value.lower()), None)
+        if match is None:
+            raise ConfigError(f"config key {key} must be one of {list(allowed)}, got {value!r}")
+        return match
+
     def _int(self, key: str, default: int, low: int, high: int) -> int:
         raw = self.entries.get(key, default)
         try:
@@ -141,6 +176,19 @@ class ComponentConfig(Mapping[str, Any]):
         if not low <= value <= high:
             raise ConfigError(f"config key {key} must be between {low} and {high}, got {value}")
         return value
+
+
+# The typed settings `check_settings` validates up front.
+_SETTINGS = (
+    "wait_time_seconds",
+    "max_messages",
+    "source_interval_seconds",
+    "visibility_timeout",
+    "task_timeout_seconds",
+    "log_format",
+    "log_level",
+    "public_config_keys",
+)
 
 
 def load_config(
@@ -170,7 +218,13 @@ def load_config(
 def _read_dotenv(path: str | Path) -> dict[str, str]:
     if not Path(path).is_file():
         return {}
-    return {k: v for k, v in dotenv_values(path).items() if v is not None}
+    try:
+        values = dotenv_values(path, encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f".env file {path} is not UTF-8 text (byte offset {exc.start}); save it as UTF-8"
+        ) from None
+    return {k: v for k, v in values.items() if v is not None}
 
 
 def _parse_pylon_config(raw: str | None, ssm_reader: SsmReader | None) -> dict[str, Any]:

@@ -3,12 +3,20 @@
 Returning `{"batchItemFailures": [{"itemIdentifier": messageId}, ...]}` (with
 ReportBatchItemFailures on the event source mapping) makes SQS redeliver only the failed
 records; the successful ones are deleted by Lambda and never redone.
+
+Lambda owns the records' visibility and stops a hung invocation itself (the function's
+timeout, which AWS requires to be no longer than the queue's visibility timeout), so no
+lease is renewed here. A timeout fails the whole invocation: every record comes back,
+the done ones too (processed again with the same ingestionId). To avoid that, with
+TASK_TIMEOUT_SECONDS set a record is only started while the invocation has at least that
+long left; the rest are reported as failures without being started.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from pylon.codec import inbound_from_lambda_record
@@ -28,11 +36,34 @@ def is_sqs_event(event: Any) -> bool:
     )
 
 
-def handle_sqs_event(path: MessagePath, event: dict[str, Any]) -> BatchResponse:
-    """Process every record; report exactly the ones that failed."""
+SecondsLeft = Callable[[], float]
+
+
+def remaining_time(context: Any) -> SecondsLeft | None:
+    """Seconds the invocation has left, read from Lambda's context (None without one)."""
+    probe = getattr(context, "get_remaining_time_in_millis", None)
+    if not callable(probe):
+        return None
+    return lambda: float(probe()) / 1000
+
+
+def handle_sqs_event(
+    path: MessagePath, event: dict[str, Any], seconds_left: SecondsLeft | None = None
+) -> BatchResponse:
+    """Process every record; report exactly the ones that failed or were not started."""
     failures: list[BatchItemFailure] = []
-    for record in event["Records"]:
+    records = event["Records"]
+    for index, record in enumerate(records):
         message_id = _message_id(record)
+        if _too_late_to_start(path, seconds_left):
+            failures.extend({"itemIdentifier": _message_id(r)} for r in records[index:])
+            logger.warning(
+                "less than TASK_TIMEOUT_SECONDS=%s left in this invocation: %d record(s) not "
+                "started, reported as failed so SQS redelivers them",
+                path.config.task_timeout_seconds,
+                len(records) - index,
+            )
+            break
         inbound = None
         try:
             inbound = inbound_from_lambda_record(record)
@@ -41,6 +72,11 @@ def handle_sqs_event(path: MessagePath, event: dict[str, Any]) -> BatchResponse:
             log_failure(inbound, message_id, error)
             failures.append({"itemIdentifier": message_id})
     return {"batchItemFailures": failures}
+
+
+def _too_late_to_start(path: MessagePath, seconds_left: SecondsLeft | None) -> bool:
+    limit = path.config.task_timeout_seconds
+    return limit is not None and seconds_left is not None and seconds_left() < limit
 
 
 def _message_id(record: LambdaSqsRecord) -> str:

@@ -29,7 +29,8 @@ class Runtime:
 def build_runtime(
     kind: ComponentKind, task: Task, task_name: str, config: ComponentConfig
 ) -> Runtime:
-    configure_logging(config.log_format, str(config.get("LOG_LEVEL", "INFO")), config.secret_values)
+    config.check_settings()
+    configure_logging(config.log_format, config.log_level, config.secret_values)
     s3 = S3Store()
     path = MessagePath(
         task,

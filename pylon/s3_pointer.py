@@ -59,5 +59,5 @@ def parse_pointer(body: str) -> S3Location | None:
         if kind != POINTER_CLASS:
             return None
         return S3Location(str(target["s3BucketName"]), str(target["s3Key"]))
-    except (ValueError, TypeError, KeyError):
+    except (ValueError, TypeError, KeyError, RecursionError):
         raise PayloadError(f"malformed extended-client S3 pointer body: {body[:200]!r}") from None

@@ -2,7 +2,13 @@
 
 Deletion happens once per batch, after every message in it that succeeded has had all its
 outputs published; a failed message is left alone, so SQS redelivers it after the
-visibility timeout and moves it to the dead-letter queue after `maxReceiveCount`.
+visibility timeout and moves it to the dead-letter queue after `maxReceiveCount`. While
+the batch is in hand its messages stay leased (`pylon.leases`): renewed until deleted,
+and a task past TASK_TIMEOUT_SECONDS ends the process after its batch is settled.
+
+An error outside any one message (the queue unreachable while an endpoint restarts, a
+delete refused) never ends `run_forever`: it is logged and the loop carries on after a
+pause; nothing is lost, because undeleted messages come back after their lease.
 """
 
 from __future__ import annotations
@@ -10,14 +16,22 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from pylon.aws.sqs import SqsQueue
 from pylon.codec import inbound_from_sqs
 from pylon.errors import PylonError
+from pylon.leases import HeldBatch, LeaseKeeper
+from pylon.logs import heartbeat
 from pylon.processing import MessagePath
 from pylon.shutdown import StopSignal
 from pylon.wire import InboundMessage, SqsMessage
 
 logger = logging.getLogger(__name__)
+
+# Pauses after a failed poll: doubling from the first, capped, reset by a good poll.
+_FIRST_PAUSE_SECONDS = 0.5
+_MAX_PAUSE_SECONDS = 30.0
 
 
 @dataclass
@@ -46,30 +60,55 @@ def log_failure(inbound: InboundMessage | None, message_id: str, error: BaseExce
 
 
 class QueueWorker:
-    def __init__(self, path: MessagePath, queue: SqsQueue) -> None:
+    def __init__(self, path: MessagePath, queue: SqsQueue, leases: LeaseKeeper | None = None):
         self._path = path
         self._queue = queue
+        self._leases = leases or LeaseKeeper.for_config(queue, path.config)
 
     def run_once(self, stop: StopSignal | None = None) -> BatchOutcome:
         """Receive one batch (long polling) and process it."""
         config = self._path.config
-        raw_messages = self._queue.receive(config.max_messages, config.wait_time_seconds)
+        raw_messages = self._queue.receive(
+            config.max_messages, config.wait_time_seconds, config.visibility_timeout
+        )
         return self.process_batch(raw_messages, stop or StopSignal())
 
     def run_forever(self, stop: StopSignal) -> None:
-        while not stop.requested:
-            self.run_once(stop)
+        """Poll until `stop`; a failed poll is logged and retried after a growing pause."""
+        pause = _FIRST_PAUSE_SECONDS
+        try:
+            while not stop.requested:
+                heartbeat("run_forever")
+                try:
+                    self.run_once(stop)
+                except (PylonError, ClientError, BotoCoreError) as error:
+                    _log_poll_failure(self._queue, error, pause)
+                    stop.wait(pause)
+                    pause = min(pause * 2, _MAX_PAUSE_SECONDS)
+                else:
+                    pause = _FIRST_PAUSE_SECONDS
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Stop the lease keeper's thread (run_forever does this when it returns)."""
+        self._leases.close()
 
     def process_batch(self, raw_messages: list[SqsMessage], stop: StopSignal) -> BatchOutcome:
         outcome = BatchOutcome()
         done: list[str] = []
-        for index, raw in enumerate(raw_messages):
-            if stop.requested:
-                self._release(raw_messages[index:], outcome)
-                break
-            if self._process(raw, outcome):
-                done.append(raw["ReceiptHandle"])
-        self._queue.delete(done)
+        with self._leases.hold(raw_messages) as held:
+            for index, raw in enumerate(raw_messages):
+                if stop.requested:
+                    self._release(raw_messages[index:], held, outcome)
+                    break
+                held.start(raw)
+                if self._process(raw, outcome):
+                    done.append(raw["ReceiptHandle"])
+                    held.succeeded(raw)
+                else:
+                    held.failed(raw)
+            self._delete(done)
         return outcome
 
     def _process(self, raw: SqsMessage, outcome: BatchOutcome) -> bool:
@@ -84,8 +123,34 @@ class QueueWorker:
         outcome.succeeded.append(raw["MessageId"])
         return True
 
-    def _release(self, remaining: list[SqsMessage], outcome: BatchOutcome) -> None:
+    def _delete(self, receipt_handles: list[str]) -> None:
+        """Delete the done messages; if SQS refuses, they are redone later, never lost."""
+        if not receipt_handles:
+            return
+        try:
+            self._queue.delete(receipt_handles)
+        except (PylonError, ClientError, BotoCoreError) as error:
+            logger.error(
+                "deleting %d processed message(s) failed (%s); they will be delivered and "
+                "processed again, with the same ingestionId",
+                len(receipt_handles),
+                error,
+            )
+
+    def _release(self, remaining: list[SqsMessage], held: HeldBatch, outcome: BatchOutcome) -> None:
         """Stopping: hand unstarted messages back at once instead of after the timeout."""
+        held.released(remaining)
         self._queue.release([raw["ReceiptHandle"] for raw in remaining])
         outcome.released.extend(raw["MessageId"] for raw in remaining)
         logger.info("stopping: released %d unstarted message(s) back to the queue", len(remaining))
+
+
+def _log_poll_failure(queue: SqsQueue, error: Exception, pause: float) -> None:
+    logger.error(
+        "polling %s failed: %s: %s; retrying in %.1f s (messages in hand come back after "
+        "their lease)",
+        queue.name_or_url,
+        type(error).__name__,
+        error,
+        pause,
+    )

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -62,6 +66,12 @@ class Wiring:
         """Messages published on the output topic, decoded."""
         return [decode(m, m.body) for m in self.collect_raw(self.observer, count, timeout)]
 
+    def input_queue_visibility(self, seconds: int) -> None:
+        """Set the input queue's VisibilityTimeout (the lease a receive takes)."""
+        boto3.client("sqs").set_queue_attributes(
+            QueueUrl=self.input_queue.url, Attributes={"VisibilityTimeout": str(seconds)}
+        )
+
     def visible_input_count(self) -> int:
         client = boto3.client("sqs")
         attrs = client.get_queue_attributes(
@@ -101,7 +111,20 @@ def wiring(aws_env: AwsEndpoint) -> Iterator[Wiring]:
     )
 
 
-def load_event(name: str) -> dict[str, Any]:
-    from pathlib import Path
+ROOT = Path(__file__).resolve().parents[1]
 
+
+def run_component_process(module: str, pylon_config: str) -> subprocess.CompletedProcess[str]:
+    """Run `python -m module` (a component's runForever) until it ends, as a container."""
+    return subprocess.run(
+        [sys.executable, "-m", module],
+        cwd=ROOT,
+        env={**os.environ, "PYLON_CONFIG": pylon_config},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def load_event(name: str) -> dict[str, Any]:
     return json.loads((Path(__file__).parent / "events" / name).read_text())  # type: ignore[no-any-return]

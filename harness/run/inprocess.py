@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
 
+from harness.errors import HarnessError
 from harness.provision import ProvisionedComponent
 from harness.run.loader import load_component
 from pylon.config import ComponentConfig, ComponentKind
+from pylon.leases import LeaseKeeper
 from pylon.shutdown import StopSignal
 from pylon.source_loop import SourceLoop
 from pylon.worker import QueueWorker
@@ -64,8 +66,25 @@ class InProcessRunner:
         if component.spec.kind is ComponentKind.SOURCE:
             return lambda: SourceLoop(runtime.path).run_forever(self._stop)
         assert runtime.queue is not None
-        worker = QueueWorker(runtime.path, runtime.queue)
+        leases = LeaseKeeper.for_config(
+            runtime.queue, runtime.path.config, on_hung_task=self._hung(component.spec.name)
+        )
+        worker = QueueWorker(runtime.path, runtime.queue, leases)
         return lambda: worker.run_forever(self._stop)
+
+    def _hung(self, name: str) -> Callable[[], None]:
+        """In a thread, a hung task cannot be ended with its process (this one runs the
+        tests): its messages were handed back; the component stays stuck until the task
+        returns. Reported through .errors and the log."""
+
+        def report() -> None:
+            self.errors[name] = HarnessError(
+                f"component {name}: a task passed TASK_TIMEOUT_SECONDS and cannot be stopped "
+                "in a thread; run the pipeline with processes to have it replaced"
+            )
+            logger.error("%s", self.errors[name])
+
+        return report
 
     def _guard(self, name: str, target) -> None:  # type: ignore[no-untyped-def]
         try:

@@ -62,24 +62,46 @@ class SqsQueue:
             if failed:
                 raise PylonError(f"deleting from {self.url} failed: {failed}")
 
-    def release(self, receipt_handles: Sequence[str]) -> None:
-        """Make messages visible again now (used when stopping with messages in hand)."""
-        self.hold(receipt_handles, 0)
+    def release(self, receipt_handles: Sequence[str]) -> list[str]:
+        """Make messages visible again now (used when stopping with messages in hand).
 
-    def hold(self, receipt_handles: Sequence[str], seconds: int) -> None:
-        """Keep received messages invisible for `seconds` from now (0 returns them)."""
+        Returns the handles SQS refused (see `change_visibility`).
+        """
+        return self.change_visibility(receipt_handles, 0)
+
+    def change_visibility(self, receipt_handles: Sequence[str], seconds: int) -> list[str]:
+        """Set the visibility timeout of received messages to `seconds` from now.
+
+        Returns the handles SQS refused, typically because the message's lease already
+        ran out and another receive took it (its handle is then stale); raises only when
+        the requests themselves fail.
+        """
         unique = list(dict.fromkeys(receipt_handles))
+        refused: list[str] = []
         for start in range(0, len(unique), 10):
+            chunk = unique[start : start + 10]
             entries = [
                 {"Id": str(i), "ReceiptHandle": h, "VisibilityTimeout": seconds}
-                for i, h in enumerate(unique[start : start + 10])
+                for i, h in enumerate(chunk)
             ]
-            self._client.change_message_visibility_batch(QueueUrl=self.url, Entries=entries)  # type: ignore[arg-type]
+            response = self._client.change_message_visibility_batch(
+                QueueUrl=self.url,
+                Entries=entries,  # type: ignore[arg-type]
+            )
+            refused.extend(chunk[int(failure["Id"])] for failure in response.get("Failed", []))
+        return refused
 
     def extend_visibility(self, receipt_handle: str, seconds: int) -> None:
         self._client.change_message_visibility(
             QueueUrl=self.url, ReceiptHandle=receipt_handle, VisibilityTimeout=seconds
         )
+
+    def visibility_timeout(self) -> int:
+        """The queue's own VisibilityTimeout attribute, in seconds."""
+        attributes = self._client.get_queue_attributes(
+            QueueUrl=self.url, AttributeNames=["VisibilityTimeout"]
+        )["Attributes"]
+        return int(attributes["VisibilityTimeout"])
 
     def send(self, messages: Sequence[WireMessage]) -> list[str]:
         """Send messages; return their message ids; raise PublishError on any failed entry."""

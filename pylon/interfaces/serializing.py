@@ -69,6 +69,8 @@ class JsonSerializable:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise ValidationError(where, f"body is not valid JSON ({exc})") from None
+        except RecursionError:
+            raise ValidationError(where, "body is JSON nested too deeply to read") from None
         return cls.from_dict(data, where)
 
     def validate(self, where: str) -> None:

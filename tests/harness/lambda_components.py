@@ -6,6 +6,8 @@ Deployed functions import this module inside the emulator, so it needs nothing b
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 import pylon
@@ -44,3 +46,16 @@ class UnknownRecordReporter:
 
 
 reports_unknown_record = UnknownRecordReporter()
+
+
+@pylon.PipelineComponent
+def crash_once(message: BaseMessage | None, config: ComponentConfig) -> PylonResult:
+    """Upper-cases the body; the first time it meets "crash" the whole runtime dies
+    (as on an out-of-memory kill), in the middle of its batch."""
+    assert message is not None
+    marker = Path(config["CRASH_MARKER"])
+    if message.body == "crash" and not marker.exists():
+        marker.touch()
+        os._exit(137)
+    message.body = str(message.body).upper()
+    return pylon.result([message], {"task": "crash_once"})

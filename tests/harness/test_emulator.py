@@ -16,6 +16,7 @@ import textwrap
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
@@ -216,3 +217,47 @@ def test_failing_pip_install_reports_pips_output(
         tool.install()
 
     assert not tool.is_installed()
+
+
+def _client(emulator: MiniStack) -> Any:
+    return boto3.client(
+        "sqs",
+        endpoint_url=emulator.endpoint_url,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
+
+
+def test_restart_with_persistence_keeps_queues_messages_and_the_port() -> None:
+    with MiniStack(extra_env={"PERSIST_STATE": "1"}) as emulator:
+        sqs = _client(emulator)
+        url = sqs.create_queue(QueueName="kept")["QueueUrl"]
+        sqs.send_message(QueueUrl=url, MessageBody="waiting")
+        [in_flight] = sqs.receive_message(QueueUrl=url, VisibilityTimeout=60)["Messages"]
+        sqs.send_message(QueueUrl=url, MessageBody="visible")
+        endpoint, pid = emulator.endpoint_url, emulator.pid
+
+        emulator.restart()
+
+        assert (emulator.endpoint_url, emulator.is_running()) == (endpoint, True)
+        assert emulator.pid != pid
+        # The receipt handle taken before the restart still deletes its message.
+        sqs.delete_message(QueueUrl=url, ReceiptHandle=in_flight["ReceiptHandle"])
+        [left] = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1)["Messages"]
+        assert left["Body"] == "visible"
+
+
+def test_restart_without_persistence_comes_back_empty() -> None:
+    with MiniStack() as emulator:
+        sqs = _client(emulator)
+        sqs.create_queue(QueueName="gone")
+
+        emulator.restart()
+
+        assert sqs.list_queues().get("QueueUrls", []) == []
+
+
+def test_restart_of_a_stopped_emulator_is_an_error() -> None:
+    with pytest.raises(EmulatorError, match="cannot be restarted"):
+        MiniStack().restart()

@@ -15,6 +15,7 @@ import threading
 import time
 import zipfile
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -62,6 +63,7 @@ def provision_upper(boto_session: boto3.session.Session) -> ProvisionUpper:
         visibility_timeout: int = 1,
         max_receive_count: int = 2,
         entrypoint: str = "tests.harness.lambda_components:upper",
+        **config: Any,
     ) -> ProvisionedComponent:
         spec = spec_from_dict(
             {
@@ -72,7 +74,7 @@ def provision_upper(boto_session: boto3.session.Session) -> ProvisionUpper:
                         "entrypoint": entrypoint,
                         "visibility_timeout": visibility_timeout,
                         "max_receive_count": max_receive_count,
-                        "config": {"WAIT_TIME_SECONDS": 1},
+                        "config": {"WAIT_TIME_SECONDS": 1, **config},
                     }
                 },
             }
@@ -398,3 +400,52 @@ def test_ministack_mapping_deletes_the_batch_when_a_reported_id_is_unknown(
     loop = EventSourceMappingLoop(lambda_components.reports_unknown_record, url)
     assert wait_until(loop.run_once, 10, what="a batch") == 1
     assert queue_depth(url) == 1
+
+
+@pytest.mark.slow
+def test_a_runtime_crash_mid_batch_loses_nothing_and_redone_records_keep_their_ingestion_id(
+    provision_upper: ProvisionUpper,
+    record_output: Callable[[str], TopicRecorder],
+    aws_env: AwsEndpoint,
+    tmp_path: Path,
+) -> None:
+    """The runtime dies (os._exit, as on an out-of-memory kill) after publishing "a" and
+    "b" but before returning: the mapping fails the whole batch, every record comes back,
+    the redone ones with the same ingestionId, and nothing is lost.
+
+    Emulator gap: after a worker dies, MiniStack 1.5.33's warm worker pool fails the next
+    invocation or two (its code directory is removed under the new worker: "No module
+    named 'pylon_lambda_handler'"), where AWS starts a fresh execution environment; hence
+    a generous maxReceiveCount here, so those emulator failures do not dead-letter the batch.
+    """
+    marker = tmp_path / "crashed"
+    component = provision_upper(
+        visibility_timeout=30,
+        max_receive_count=10,
+        entrypoint="tests.harness.lambda_components:crash_once",
+        CRASH_MARKER=str(marker),
+    )
+    assert component.queue_url is not None and component.output_topic_arn is not None
+    url, dead_letter_url = component.queue_url, component.dead_letter_queue_url or ""
+    recorder = record_output(component.output_topic_arn)
+
+    with LambdaRunner([component], aws_env):
+        send_batch(url, "warm")
+        recorder.wait_for(1, is_raw_content, timeout_s=30)
+        set_visibility_timeout(url, 1)
+
+        send_batch(url, "a", "b", "crash", "c")
+
+        wait_until(marker.exists, 15, what="the crash")
+        wait_until(lambda: queue_depth(url) == 0, 60, what="every record to be done")
+
+    while recorder.poll(wait_seconds=1):
+        pass  # everything published so far, duplicates included
+    bodies = raw_bodies(recorder)
+    assert set(bodies) == {"A", "B", "C", "CRASH", "WARM"}
+    assert bodies.count("A") >= 2  # published before the crash, and again after it
+    ids: dict[str, set[str | None]] = {}
+    for message in recorder.of_type(ObjectType.RAW_CONTENT):
+        ids.setdefault(str(message.body), set()).add(message.ingestionId)
+    assert all(len(found) == 1 for found in ids.values())  # every redone record: the same id
+    assert queue_depth(dead_letter_url) == 0

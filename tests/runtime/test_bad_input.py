@@ -1,13 +1,34 @@
-"""Bad input through a running component: a clear error logged, the message never deleted."""
+"""Bad input, table by table: each case gets a clear error naming what was wrong, nothing is
+lost (the message stays in its queue; a bad config or spec touches nothing), and no stack
+trace is printed where Pylon diagnosed the problem itself.
+
+Tables: message bodies and attributes (with wrong MIME types, non-UTF-8 payloads and
+oversized outputs) through a running component; Lambda event shapes; config values at
+start-up; pipeline spec files through the CLI. (Capture-file lines get their own table
+with the capture format.)
+"""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
 import boto3
 import pytest
+from typer.testing import CliRunner
 
 import pylon
+from harness.cli import app
+from harness.endpoints import AwsEndpoint
+from harness.run.esm_loop import LambdaContext, sqs_event_from_messages
+from pylon.components import CONFIG_EXIT_CODE
 from pylon.config import ComponentKind
-from tests.conftest import Wiring
+from pylon.errors import MessageDecodeError
+from pylon.wire import LambdaSqsRecord
+from tests.conftest import Wiring, run_component_process
 
 
 @pylon.PipelineComponent
@@ -15,71 +36,214 @@ def careful(message, config):  # type: ignore[no-untyped-def]
     return pylon.result([message], {})
 
 
-def _send_raw(wiring: Wiring, body: str, attributes: dict[str, str]) -> str:
+def _send_raw(wiring: Wiring, body: str, attributes: Mapping[str, str | bytes]) -> str:
     response = boto3.client("sqs").send_message(
         QueueUrl=wiring.input_queue.url,
         MessageBody=body,
-        MessageAttributes={
-            k: {"DataType": "String", "StringValue": v} for k, v in attributes.items()
-        },
+        MessageAttributes={name: _attribute(value) for name, value in attributes.items()},
     )
     return str(response["MessageId"])
 
 
-@pytest.mark.parametrize(
-    ("body", "attributes", "expected_error"),
-    [
-        pytest.param(
-            '{"dataAssetName": "a.b", "data": [',
-            {"objectType": "dataAsset"},
-            "body is not valid JSON",
-            id="malformed-json-data-asset",
+def _attribute(value: str | bytes) -> dict[str, Any]:
+    if isinstance(value, bytes):
+        return {"DataType": "Binary", "BinaryValue": value}
+    return {"DataType": "String", "StringValue": value}
+
+
+def _one_line(text: str) -> str:
+    """Rich wraps long lines at the terminal width; compare with whitespace collapsed."""
+    return " ".join(text.split())
+
+
+# ---------------------------------------------------------------- messages
+
+
+@dataclass(frozen=True)
+class BadMessage:
+    """A message (`{bucket}` is replaced by the payload bucket) and the error it must get."""
+
+    body: str
+    attributes: Mapping[str, str | bytes]
+    error: str
+    config: Mapping[str, Any] = field(default_factory=dict)
+    payload: bytes | None = None  # stored at s3://{bucket}/payload first
+
+
+RAW = {"objectType": "rawContent"}
+ASSET = {"objectType": "dataAsset"}
+SEVEN_OF_YOUR_OWN = {f"custom{i}": "x" for i in range(7)}
+
+MESSAGE_CASES = [
+    pytest.param(
+        BadMessage('{"dataAssetName": "a.b", "data": [', ASSET, "body is not valid JSON"),
+        id="body-malformed-json",
+    ),
+    pytest.param(
+        BadMessage("[1, 2]", ASSET, "body (DataAsset): expected a JSON object, got list"),
+        id="body-json-array-for-an-object",
+    ),
+    pytest.param(
+        BadMessage(
+            '{"dataAssetName": "a.b", "dataAssetCountry": "DE"}',
+            ASSET,
+            "body (DataAsset).data: required field is missing",
         ),
-        pytest.param(
-            "x",
-            {"objectType": "spreadsheet"},
-            "objectType='spreadsheet' is not one of",
-            id="unknown-object-type",
+        id="body-missing-field",
+    ),
+    pytest.param(
+        BadMessage(
+            '{"dataAssetName": "a.b", "dataAssetCountry": "DE", "data": [{"x": 1}], '
+            '"dataAssetUniqueKeys": ["id"]}',
+            ASSET,
+            "body (DataAsset).data[0]: key(s) ['id'] missing",
         ),
-        pytest.param("x", {}, "attribute 'objectType' is missing", id="missing-attributes"),
-        pytest.param(
-            "x",
-            {"objectType": "rawContent", "payloadType": "S3"},
-            "payloadType is S3 but payloadS3Path is missing",
-            id="s3-payload-without-path",
+        id="body-unique-key-missing-in-a-record",
+    ),
+    pytest.param(
+        BadMessage(
+            '{"url": "ftp://example.org/file"}',
+            {"objectType": "urlResource"},
+            "body (UrlResource).url: must be an absolute http(s):// or s3:// URL",
         ),
-        pytest.param(
+        id="body-url-with-wrong-scheme",
+    ),
+    pytest.param(
+        BadMessage(
+            '{"url": "https://example.org", "auth": {"type": "magic", "token": "planted-token"}}',
+            {"objectType": "urlResource"},
+            "body (UrlResource).auth.type: must be one of ['basic', 'bearer', 'header']",
+        ),
+        id="body-auth-of-unknown-type",
+    ),
+    pytest.param(
+        BadMessage(
+            '{"dataAssetName": "a.b", "dataAssetCountry": "DE", "action": "exploded", '
+            '"location": "s3://b/k"}',
+            {"objectType": "updateNotification"},
+            "body (UpdateNotification).action: must be one of ['created', 'updated', 'deleted']",
+        ),
+        id="body-value-not-in-the-schema",
+    ),
+    pytest.param(
+        BadMessage("[" * 50_000 + "]" * 50_000, ASSET, "body is JSON nested too deeply to read"),
+        id="body-nested-too-deeply",
+    ),
+    pytest.param(
+        BadMessage(
+            '{"Type": "Notification", "TopicArn": "arn:t", "Message": {"not": "text"}}',
+            RAW,
+            "(SNS envelope): Message is a dict, not text",
+        ),
+        id="body-sns-envelope-without-text",
+    ),
+    pytest.param(
+        BadMessage("x", {"objectType": "spreadsheet"}, "objectType='spreadsheet' is not one of"),
+        id="attribute-unknown-object-type",
+    ),
+    pytest.param(
+        BadMessage("x", {}, "attribute 'objectType' is missing"), id="attributes-missing"
+    ),
+    pytest.param(
+        BadMessage("x", {"objectType": b"rawContent"}, "attribute 'objectType' is missing"),
+        id="attribute-binary-instead-of-string",
+    ),
+    pytest.param(
+        BadMessage(
+            "x", {**RAW, "payloadType": "DISK"}, "payloadType='DISK' is not one of ['INLINE', 'S3']"
+        ),
+        id="attribute-unknown-payload-type",
+    ),
+    pytest.param(
+        BadMessage(
+            "x", {**RAW, "payloadType": "S3"}, "payloadType is S3 but payloadS3Path is missing"
+        ),
+        id="attribute-s3-payload-without-path",
+    ),
+    pytest.param(
+        BadMessage(
             "x",
-            {
-                "objectType": "rawContent",
-                "payloadType": "S3",
-                "payloadS3Path": "s3://nowhere-bucket/k",
-            },
+            {**RAW, "payloadType": "S3", "payloadS3Path": "https://bucket/key"},
+            "payloadS3Path: expected an s3://bucket/key URI, got 'https://bucket/key'",
+        ),
+        id="attribute-payload-path-not-an-s3-uri",
+    ),
+    pytest.param(
+        BadMessage(
+            "x",
+            {**RAW, "payloadType": "S3", "payloadS3Path": "s3://nowhere-bucket/k"},
             "payload s3://nowhere-bucket/k cannot be retrieved",
-            id="payload-path-to-missing-object",
         ),
-    ],
-)
-def test_bad_message_is_logged_clearly_and_kept(
-    wiring: Wiring,
-    caplog: pytest.LogCaptureFixture,
-    body: str,
-    attributes: dict[str, str],
-    expected_error: str,
+        id="attribute-payload-path-to-a-missing-object",
+    ),
+    pytest.param(
+        BadMessage(
+            '["software.amazon.payloadoffloading.PayloadS3Pointer", {"s3BucketName": "b"}]',
+            RAW,
+            "malformed extended-client S3 pointer body",
+        ),
+        id="body-malformed-s3-pointer",
+    ),
+    pytest.param(
+        BadMessage(
+            '{"dataAssetName": "a.b", "dataAssetCountry": "DE", "data": []}',
+            {**ASSET, "payloadMimeType": "text/csv"},
+            "objectType=dataAsset needs a JSON body, but payloadMimeType is 'text/csv'",
+        ),
+        id="mime-type-not-json-for-a-json-object-type",
+    ),
+    pytest.param(
+        BadMessage(
+            "x",
+            {**RAW, "payloadType": "S3", "payloadS3Path": "s3://{bucket}/payload"},
+            "/payload is not UTF-8 text",
+            payload=b"caf\xe9 \xff\xfe latin-1, not UTF-8",
+        ),
+        id="payload-non-utf8-bytes",
+    ),
+    pytest.param(
+        BadMessage(
+            "y" * 300_000,
+            RAW,
+            "over SNS's 262144-byte limit, and no OUTPUT_PAYLOAD_S3_PATH is configured",
+            config={"OUTPUT_PAYLOAD_S3_PATH": ""},
+        ),
+        id="payload-oversized-output-with-nowhere-to-offload",
+    ),
+    pytest.param(
+        BadMessage(
+            "x",
+            {**RAW, **SEVEN_OF_YOUR_OWN},
+            "11 message attributes",
+        ),
+        id="attributes-too-many-on-the-output",
+    ),
+]
+
+
+@pytest.mark.parametrize("case", MESSAGE_CASES)
+def test_bad_message_fails_clearly_and_stays_in_the_queue(
+    wiring: Wiring, caplog: pytest.LogCaptureFixture, case: BadMessage
 ) -> None:
-    careful.configure(wiring.config(ComponentKind.PIPELINE))
-    message_id = _send_raw(wiring, body, attributes)
+    careful.configure(wiring.config(ComponentKind.PIPELINE, **case.config))
+    if case.payload is not None:
+        boto3.client("s3").put_object(Bucket=wiring.bucket, Key="payload", Body=case.payload)
+    attributes = {k: _with_bucket(v, wiring.bucket) for k, v in case.attributes.items()}
+    message_id = _send_raw(wiring, case.body, attributes)
 
     outcome = careful.runOnce()
 
     assert outcome.failed == [message_id]
     assert wiring.visible_input_count() == 1
-    failure = next(r for r in caplog.records if r.levelname == "ERROR")
-    assert message_id in failure.getMessage()
-    assert expected_error in failure.getMessage()
-    assert "dead-letter queue" in failure.getMessage()
-    # A clear message, not a stack trace, for errors Pylon diagnosed itself.
-    assert not failure.exc_info
+    [failure] = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert failure.getMessage().startswith(f"message {message_id} failed")
+    assert case.error in failure.getMessage()
+    assert "moves to the dead-letter queue after maxReceiveCount" in failure.getMessage()
+    assert not failure.exc_info and "Traceback" not in caplog.text
+
+
+def _with_bucket(value: str | bytes, bucket: str) -> str | bytes:
+    return value.replace("{bucket}", bucket) if isinstance(value, str) else value
 
 
 def test_task_exception_is_logged_with_its_traceback_and_kept(
@@ -90,10 +254,11 @@ def test_task_exception_is_logged_with_its_traceback_and_kept(
         return {}["missing"]
 
     crashing.configure(wiring.config(ComponentKind.PIPELINE))
-    message_id = _send_raw(wiring, "x", {"objectType": "rawContent"})
+    message_id = _send_raw(wiring, "x", RAW)
 
     assert crashing.runOnce().failed == [message_id]
     failure = next(r for r in caplog.records if r.levelname == "ERROR")
+    # A bug in the task is not a message Pylon can word for it: the trace is the message.
     assert "KeyError" in failure.getMessage() and failure.exc_info is not None
 
 
@@ -105,7 +270,227 @@ def test_task_returning_garbage_is_a_task_error(
         return "not a result"
 
     confused.configure(wiring.config(ComponentKind.PIPELINE))
-    _send_raw(wiring, "x", {"objectType": "rawContent"})
+    _send_raw(wiring, "x", RAW)
 
     assert len(confused.runOnce().failed) == 1
     assert "task confused returned a str" in caplog.text
+    assert wiring.visible_input_count() == 1
+
+
+# ---------------------------------------------------------------- Lambda event shapes
+
+Mutation = Callable[[dict[str, Any]], None]
+
+LAMBDA_CASES = [
+    pytest.param(
+        lambda r: r.update(messageAttributes=["objectType"]),
+        "message attributes are a list",
+        id="lambda-attributes-not-an-object",
+    ),
+    pytest.param(
+        lambda r: r["messageAttributes"].update(objectType={"dataType": "String", "stringValue": 7}),
+        "message attribute 'objectType' has a non-text value",
+        id="lambda-attribute-value-not-text",
+    ),
+    pytest.param(
+        lambda r: r.pop("body"),
+        "messageId, receiptHandle and body must be strings",
+        id="lambda-record-without-body",
+    ),
+    pytest.param(
+        lambda r: r["attributes"].update(ApproximateReceiveCount="many"),
+        "ApproximateReceiveCount 'many' is not a number",
+        id="lambda-receive-count-not-a-number",
+    ),
+]
+
+
+def _lambda_event(wiring: Wiring) -> dict[str, Any]:
+    """An SQS event for two real messages of the input queue (left in flight)."""
+    _send_raw(wiring, "first", RAW)
+    _send_raw(wiring, "second", RAW)
+    messages = wiring.input_queue.receive(10, wait_seconds=1)
+    assert len(messages) == 2
+    return dict(sqs_event_from_messages(messages, "arn:aws:sqs:us-east-1:000000000000:in", "us-east-1"))
+
+
+@pytest.mark.parametrize(("mutate", "error"), LAMBDA_CASES)
+def test_malformed_lambda_record_is_reported_alone_and_kept(
+    wiring: Wiring, caplog: pytest.LogCaptureFixture, mutate: Mutation, error: str
+) -> None:
+    careful.configure(wiring.config(ComponentKind.PIPELINE))
+    event = _lambda_event(wiring)
+    bad: LambdaSqsRecord = event["Records"][0]
+    mutate(bad)  # type: ignore[arg-type]
+
+    response = careful.lambda_handler(event, LambdaContext("careful"))
+
+    # Reported, so the event source mapping keeps it; the good record is not redone.
+    assert response == {"batchItemFailures": [{"itemIdentifier": bad["messageId"]}]}
+    [failure] = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert error in failure.getMessage() and bad["messageId"] in failure.getMessage()
+    assert not failure.exc_info
+    assert wiring.visible_input_count() == 2  # Lambda deletes; the handler never does
+
+
+def test_lambda_record_without_a_message_id_fails_the_whole_batch(wiring: Wiring) -> None:
+    careful.configure(wiring.config(ComponentKind.PIPELINE))
+    event = _lambda_event(wiring)
+    event["Records"][0].pop("messageId")
+
+    with pytest.raises(MessageDecodeError, match="has no messageId; failing the whole batch"):
+        careful.lambda_handler(event, LambdaContext("careful"))
+
+    assert wiring.visible_input_count() == 2
+
+
+# ---------------------------------------------------------------- config values
+
+
+def _config(wiring: Wiring, **changes: Any) -> str:
+    values = dict(wiring.config(ComponentKind.PIPELINE))
+    values.update(changes)
+    return json.dumps({k: v for k, v in values.items() if v is not None})
+
+
+CONFIG_CASES = [
+    pytest.param(
+        lambda w: '{"INPUT_QUEUE_NAME": ',
+        "PYLON_CONFIG is not valid JSON: Expecting value at line 1 column 21",
+        id="config-not-json",
+    ),
+    pytest.param(
+        lambda w: _config(w, OUTPUT_TOPIC_ARN=None),
+        "PYLON_CONFIG key OUTPUT_TOPIC_ARN missing (required for PipelineComponent)",
+        id="config-required-key-missing",
+    ),
+    pytest.param(
+        lambda w: _config(w, OUTPUT_TOPIC_ARN="my-topic"),
+        "OUTPUT_TOPIC_ARN is malformed: 'my-topic' is not an SNS topic ARN",
+        id="config-malformed-topic-arn",
+    ),
+    pytest.param(
+        lambda w: _config(w, MAX_MESSAGES=50),
+        "config key MAX_MESSAGES must be between 1 and 10, got 50",
+        id="config-number-out-of-range",
+    ),
+    pytest.param(
+        lambda w: _config(w, VISIBILITY_TIMEOUT="soon"),
+        "config key VISIBILITY_TIMEOUT must be an integer, got 'soon'",
+        id="config-number-not-a-number",
+    ),
+    pytest.param(
+        lambda w: _config(w, TASK_TIMEOUT_SECONDS=-5),
+        "config key TASK_TIMEOUT_SECONDS must be between 0 and 43200, got -5",
+        id="config-negative-time-limit",
+    ),
+    pytest.param(
+        lambda w: _config(w, LOG_LEVEL="LOUD"),
+        "config key LOG_LEVEL must be one of ['DEBUG', 'INFO', 'WARNING', 'ERROR', 'CRITICAL']",
+        id="config-unknown-log-level",
+    ),
+    pytest.param(
+        lambda w: _config(w, PUBLIC_CONFIG_KEYS="all"),
+        "config key PUBLIC_CONFIG_KEYS must be a list of key names, got 'all'",
+        id="config-public-keys-not-a-list",
+    ),
+    pytest.param(
+        lambda w: "/pylon/nowhere/config",
+        "SSM parameter '/pylon/nowhere/config' does not exist",
+        id="config-ssm-parameter-missing",
+    ),
+]
+
+
+@pytest.mark.parametrize(("pylon_config", "error"), CONFIG_CASES)
+def test_bad_config_stops_the_component_at_start_with_one_line(
+    wiring: Wiring,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    pylon_config: Callable[[Wiring], str],
+    error: str,
+) -> None:
+    @pylon.PipelineComponent
+    def starting(message, config):  # type: ignore[no-untyped-def]
+        return pylon.result([message], {})
+
+    _send_raw(wiring, "waiting", RAW)
+    monkeypatch.setenv("PYLON_CONFIG", pylon_config(wiring))
+
+    with pytest.raises(SystemExit) as stopped:
+        starting.runForever()
+
+    assert stopped.value.code == CONFIG_EXIT_CODE
+    [line] = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert line.getMessage().startswith("starting cannot start: ")
+    assert error in line.getMessage() and not line.exc_info
+    assert wiring.visible_input_count() == 1
+
+
+def test_a_component_process_with_bad_config_prints_one_line_and_exits_78(
+    wiring: Wiring,
+) -> None:
+    _send_raw(wiring, "waiting", RAW)
+
+    process = run_component_process(
+        "tests.runtime.hanging_component", _config(wiring, MAX_MESSAGES=0)
+    )
+
+    assert process.returncode == CONFIG_EXIT_CODE
+    assert process.stderr.strip().splitlines()[-1].endswith(
+        "hangingTask cannot start: config key MAX_MESSAGES must be between 1 and 10, got 0"
+    )
+    assert "Traceback" not in process.stderr
+    assert wiring.visible_input_count() == 1
+
+
+# ---------------------------------------------------------------- spec files
+
+SPEC_CASES = [
+    pytest.param(
+        b"name: broken\ncomponents: {a: [\n",
+        "not valid YAML at line 3 column 1",
+        id="spec-yaml-syntax",
+    ),
+    pytest.param(
+        b"name: caf\xe9\ncomponents: {}\n",
+        "not UTF-8 text (byte 0xe9 at offset 9); save the spec as UTF-8",
+        id="spec-non-utf8-bytes",
+    ),
+    pytest.param(
+        b"name: x\ncomponent: {}\n",
+        "(top level): unknown key(s) ['component']",
+        id="spec-unknown-key",
+    ),
+    pytest.param(
+        b"name: x\ncomponents:\n  a: {type: pipeline, entrypoint: 'm:f', subscribe: [{topic: nope}]}\n",
+        "components.a.subscribe[0].topic: topic 'nope' is not any component's output_topic",
+        id="spec-subscription-to-an-unknown-topic",
+    ),
+    pytest.param(
+        b"name: x\ncomponents:\n  a: {type: pipeline, entrypoint: 'not an entrypoint'}\n",
+        "components.a.entrypoint",
+        id="spec-malformed-entrypoint",
+    ),
+    pytest.param(
+        b"name: x\ncomponents:\n  a: {type: sink, entrypoint: 'm:f', max_receive_count: 0}\n",
+        "components.a.max_receive_count",
+        id="spec-max-receive-count-out-of-range",
+    ),
+]
+
+
+@pytest.mark.parametrize(("content", "error"), SPEC_CASES)
+def test_bad_spec_is_one_error_line_and_provisions_nothing(
+    aws_env: AwsEndpoint, tmp_path: Path, content: bytes, error: str
+) -> None:
+    spec_file = tmp_path / "pipeline.yaml"
+    spec_file.write_bytes(content)
+
+    result = CliRunner().invoke(
+        app, ["provision", str(spec_file), "--endpoint", aws_env.endpoint_url]
+    )
+
+    assert result.exit_code == 1
+    assert error in _one_line(result.output) and "Traceback" not in result.output
+    assert boto3.client("sqs").list_queues().get("QueueUrls", []) == []
