@@ -17,7 +17,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from harness.cli_docker import image_app, layer_app
 from harness.emulators import background
+from harness.emulators.kinds import EMULATOR_ENV_VAR, EmulatorKind
 from harness.emulators.ministack import MINISTACK_VERSION, install
 from harness.emulators.selection import apply_to_environment, endpoint_or_embedded, require_endpoint
 from harness.local_pipeline import LocalPipeline, Runner
@@ -39,6 +41,8 @@ emulator_app = typer.Typer(
     help="The embedded MiniStack emulator, in the background.", no_args_is_help=True
 )
 app.add_typer(emulator_app, name="emulator")
+app.add_typer(image_app, name="image")
+app.add_typer(layer_app, name="layer")
 console = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
 
@@ -80,6 +84,7 @@ def _progress(message: str) -> Iterator[None]:
 class RunOption(StrEnum):
     processes = "processes"
     inprocess = "inprocess"
+    containers = "containers"
 
 
 @app.command()
@@ -88,8 +93,16 @@ def up(
     endpoint: EndpointOption = None,
     allow_remote: AllowRemote = False,
     run: Annotated[
-        RunOption, typer.Option(help="Components as processes (like ECS) or threads.")
+        RunOption,
+        typer.Option(help="Components as processes (like ECS), threads, or containers (Docker)."),
     ] = RunOption.processes,
+    emulator: Annotated[
+        EmulatorKind,
+        typer.Option(
+            envvar=EMULATOR_ENV_VAR,
+            help="Emulator to start without --endpoint: embedded MiniStack or localstack.",
+        ),
+    ] = EmulatorKind.EMBEDDED,
     until_idle: Annotated[
         float | None,
         typer.Option(
@@ -101,7 +114,11 @@ def up(
     ] = False,
 ) -> None:
     """Start the emulator (unless --endpoint), provision SPEC, run every component, stream logs."""
-    _run(lambda: _up(spec_file, endpoint, allow_remote, Runner(run.value), until_idle, teardown))
+    _run(
+        lambda: _up(
+            spec_file, endpoint, allow_remote, Runner(run.value), until_idle, teardown, emulator
+        )
+    )
 
 
 def _up(
@@ -111,11 +128,12 @@ def _up(
     run: Runner,
     until_idle: float | None,
     teardown: bool,
+    emulator: EmulatorKind = EmulatorKind.EMBEDDED,
 ) -> None:
     spec = load_spec(spec_file)
     with (
-        _progress("starting the emulator"),
-        endpoint_or_embedded(endpoint_url, allow_remote) as endpoint,
+        _progress(f"starting the {emulator.value} emulator"),
+        endpoint_or_embedded(endpoint_url, allow_remote, emulator) as endpoint,
     ):
         apply_to_environment(endpoint)
         pipeline = LocalPipeline(
