@@ -19,13 +19,16 @@ from rich.table import Table
 
 from harness.cli_docker import image_app, layer_app
 from harness.emulators import background
+from harness.emulators.admin import wait_until_healthy
 from harness.emulators.kinds import EMULATOR_ENV_VAR, EmulatorKind
 from harness.emulators.ministack import MINISTACK_VERSION, install
 from harness.emulators.selection import apply_to_environment, endpoint_or_embedded, require_endpoint
 from harness.local_pipeline import LocalPipeline, Runner
 from harness.provision import describe, provision
+from harness.run.local_spec import with_local_defaults
 from harness.run.output import PrefixedConsole
 from harness.spec import load_spec
+from harness.spec_overrides import parse_service_ports, with_config_in_ssm, with_external_services
 from harness.summary import PipelineSummary, summarise
 from harness.tail import follow
 from harness.targets import resolve_target
@@ -169,12 +172,31 @@ def provision_command(
     spec_file: Annotated[Path, typer.Argument(help="Pipeline spec (YAML).")],
     endpoint: EndpointOption = None,
     allow_remote: AllowRemote = False,
+    service: Annotated[
+        list[str] | None,
+        typer.Option(help="NAME=PORT of a spec service run elsewhere (repeatable)."),
+    ] = None,
+    config_in_ssm: Annotated[
+        bool, typer.Option(help="Store every component's PYLON_CONFIG in SSM (/pylon/<pipeline>/<component>).")
+    ] = False,
+    local_polling: Annotated[
+        bool,
+        typer.Option(help="1 s long polls (as under `pylon up`) unless the spec sets WAIT_TIME_SECONDS."),
+    ] = False,
+    wait: Annotated[
+        float, typer.Option(help="Wait up to this many seconds for the emulator to be healthy.")
+    ] = 0.0,
 ) -> None:
     """Create (or update) every resource SPEC needs; safe to run again."""
 
     def action() -> None:
-        spec = load_spec(spec_file)
+        spec = with_external_services(load_spec(spec_file), parse_service_ports(service or []))
+        spec = with_config_in_ssm(spec) if config_in_ssm else spec
+        spec = with_local_defaults(spec) if local_polling else spec
         target = require_endpoint(endpoint, allow_remote)
+        if wait > 0:
+            with _progress(f"waiting for {target.endpoint_url} to be healthy"):
+                wait_until_healthy(target.endpoint_url, wait)
         apply_to_environment(target)
         with _progress(f"provisioning {spec.name} at {target.endpoint_url}"):
             provisioned = provision(spec, allow_remote=allow_remote)

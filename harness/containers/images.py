@@ -117,6 +117,10 @@ def make_wheelhouse(root: Path, log: LogSink) -> Path:
             raise ImageBuildError(
                 f"`pip wheel` for the image wheelhouse failed (exit {result.returncode}):\n{tail}"
             )
+    # The images build Pylon from its source; a wheel of it here would only change with
+    # every edit and invalidate Docker's cache of the layers installing the dependencies.
+    for own_wheel in wheelhouse.glob("pylon_pipelines-*.whl"):
+        own_wheel.unlink()
     return wheelhouse
 
 
@@ -200,10 +204,14 @@ def image_present(engine: docker.DockerClient, tag: str) -> bool:
     return True
 
 
-def ensure_base_image(engine: docker.DockerClient, log: LogSink) -> str:
-    """The base image's tag, building it (and the harness image) first if it is missing."""
+def ensure_pylon_images(engine: docker.DockerClient, log: LogSink) -> str:
+    """The base image's tag, building it and the harness image first if either is missing.
+
+    Like testcontainers pulling a missing image: the first use on a machine takes a
+    minute, later ones nothing. After changing Pylon itself, rebuild with `pylon image build`.
+    """
     tag = base_image_tag()
-    if not image_present(engine, tag):
-        log(f"{tag} not found; building it from {DEFAULT_FROM_IMAGE} (once)")
+    if not all(image_present(engine, t) for t in (tag, harness_image_tag())):
+        log(f"{tag} or {harness_image_tag()} not found; building them from {DEFAULT_FROM_IMAGE}")
         build_images(engine, pylon_recipes(DEFAULT_FROM_IMAGE, tag), log)
     return tag

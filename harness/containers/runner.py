@@ -20,7 +20,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 from harness.containers import engine
-from harness.containers.images import ensure_base_image
+from harness.containers.images import ensure_pylon_images
 from harness.containers.ownership import ownership_labels, remove_orphans
 from harness.endpoints import AwsEndpoint
 from harness.provision import ProvisionedComponent
@@ -28,9 +28,8 @@ from harness.run.output import LineSink
 from harness.run.processes import STOP_GRACE_SECONDS
 
 if TYPE_CHECKING:
-    from docker.models.containers import Container
-
     import docker
+    from docker.models.containers import Container
 
 APP_DIR = "/app"
 
@@ -84,7 +83,7 @@ class ContainerRunner:
     def start(self) -> None:
         self._engine = engine.client()
         remove_orphans(self._engine)
-        image = ensure_base_image(self._engine, lambda line: logger.info("%s", line))
+        image = ensure_pylon_images(self._engine, lambda line: logger.info("%s", line))
         try:
             for component in self._components:
                 self.start_component(component, image)
