@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from harness.containers.images import DEFAULT_FROM_IMAGE, FROM_IMAGE_ENV_VAR
 from harness.layer import Architecture, BuiltLayer, LayerTarget, build_layer
 
 image_app = typer.Typer(
@@ -61,8 +62,13 @@ def _print_layer(built: BuiltLayer, python: str, arch: Architecture) -> None:
 @image_app.command("build")
 def image_build(
     from_image: Annotated[
-        str, typer.Option("--from", help="Image to build on: Debian-like with python3 and venv.")
-    ] = "python:3.11-slim-bookworm",
+        str,
+        typer.Option(
+            "--from",
+            envvar=FROM_IMAGE_ENV_VAR,
+            help="Image to build on: Debian-like with python3 and its venv module.",
+        ),
+    ] = DEFAULT_FROM_IMAGE,
     emulator: Annotated[
         bool, typer.Option(help="Also build pylon-ministack, MiniStack as a LocalStack image.")
     ] = False,

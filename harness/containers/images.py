@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 PYLON_VERSION = importlib.metadata.version("pylon-pipelines")
 BASE_IMAGE_ENV_VAR = "PYLON_BASE_IMAGE"
+FROM_IMAGE_ENV_VAR = "PYLON_FROM_IMAGE"
 # What the Pylon images are built FROM unless told otherwise: Debian 12 with CPython 3.11,
 # the version the project is developed and tested with.
 DEFAULT_FROM_IMAGE = "python:3.11-slim-bookworm"
@@ -44,6 +45,11 @@ class ImageBuildError(HarnessError):
 def base_image_tag(environ: Mapping[str, str] = os.environ) -> str:
     """The image components run from: $PYLON_BASE_IMAGE, else `pylon-base:<version>`."""
     return environ.get(BASE_IMAGE_ENV_VAR) or f"pylon-base:{PYLON_VERSION}"
+
+
+def from_image(environ: Mapping[str, str] = os.environ) -> str:
+    """What the Pylon images are built on: $PYLON_FROM_IMAGE, else `DEFAULT_FROM_IMAGE`."""
+    return environ.get(FROM_IMAGE_ENV_VAR) or DEFAULT_FROM_IMAGE
 
 
 def harness_image_tag() -> str:
@@ -212,6 +218,6 @@ def ensure_pylon_images(engine: docker.DockerClient, log: LogSink) -> str:
     """
     tag = base_image_tag()
     if not all(image_present(engine, t) for t in (tag, harness_image_tag())):
-        log(f"{tag} or {harness_image_tag()} not found; building them from {DEFAULT_FROM_IMAGE}")
-        build_images(engine, pylon_recipes(DEFAULT_FROM_IMAGE, tag), log)
+        log(f"{tag} or {harness_image_tag()} not found; building them from {from_image()}")
+        build_images(engine, pylon_recipes(from_image(), tag), log)
     return tag
