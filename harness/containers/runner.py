@@ -103,6 +103,9 @@ class ContainerRunner:
             volumes={str(self._root): {"bind": APP_DIR, "mode": "ro"}},
             working_dir=APP_DIR,
             labels=ownership_labels("component"),
+            # PID 1 ignores signals it has no handler for: without an init, a SIGTERM that
+            # arrives before Pylon installed its handler would be lost.
+            init=True,
             detach=True,
         )
         self.containers[name] = container

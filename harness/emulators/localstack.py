@@ -166,6 +166,8 @@ class LocalStackEmulator(Emulator):
         """Start the container and wait until its health endpoint answers; no-op if running."""
         if self.is_running():
             return
+        import docker.errors
+
         docker_engine = engine.client()
         remove_orphans(docker_engine)
         network = self._network or (
@@ -178,6 +180,13 @@ class LocalStackEmulator(Emulator):
         atexit.register(self.stop)
         try:
             self._start(container, host_port)
+        except docker.errors.APIError as exc:  # most often: the image cannot be pulled
+            self.stop()
+            raise EmulatorError(
+                f"cannot start {self.image}: {exc.explanation or exc}; where no registry can be "
+                f"reached, build a LocalStack-compatible image (`pylon image build --emulator`) "
+                f"and name it in ${IMAGE_ENV_VAR}"
+            ) from None
         except EmulatorError as exc:
             reason = self._start_failure(exc)
             self.stop()
