@@ -2,29 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
 from harness.cli import app
-from harness.containers import engine
 from harness.containers.images import (
     emulator_recipe,
     harness_image_tag,
     pylon_recipes,
+    source_checkout,
     wheel_commands,
 )
-from harness.containers.images import source_checkout as checkout
 from harness.emulators.ministack import MINISTACK_VERSION
-
-
-@pytest.fixture
-def docker_engine() -> Iterator[Any]:
-    client = engine.client()
-    yield client
-    client.close()
 
 
 def test_images_install_from_the_wheelhouse_only() -> None:
@@ -37,7 +28,7 @@ def test_images_install_from_the_wheelhouse_only() -> None:
 
 
 def test_wheelhouse_holds_pylons_dependencies_and_the_pinned_ministack() -> None:
-    root = checkout()
+    root = source_checkout()
     pylon_run, ministack_run = wheel_commands(root, root / "wheels")
 
     assert f"{root}[harness]" in pylon_run

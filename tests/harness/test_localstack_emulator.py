@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
@@ -46,12 +45,6 @@ def _dead_pid() -> int:
     child.wait()
     return child.pid
 
-
-@pytest.fixture
-def docker_engine() -> Iterator[Any]:
-    client = engine.client()
-    yield client
-    client.close()
 
 
 def test_an_unknown_network_mode_is_refused() -> None:
