@@ -7,7 +7,7 @@
 Every build installs Python packages only from `docker-images/wheelhouse`, which `pip wheel`
 fills on the host first (from PyPI, or pip's cache). So the builds need no registry of
 any kind inside Docker, as long as the image they start FROM is present locally; CI
-builds that one from a debootstrap root filesystem (`.ci/docker-images`).
+builds that one from a debootstrap root filesystem (`.ci/docker-setup`).
 """
 
 from __future__ import annotations
