@@ -18,14 +18,19 @@ from rich.console import Console
 from rich.table import Table
 
 from harness.cli_dlq import dlq_app
+from harness.cli_docker import image_app, layer_app
 from harness.emulators import background
+from harness.emulators.admin import wait_until_healthy
+from harness.emulators.kinds import EMULATOR_ENV_VAR, EmulatorKind
 from harness.emulators.ministack import MINISTACK_VERSION, install
 from harness.emulators.selection import apply_to_environment, endpoint_or_embedded, require_endpoint
 from harness.lineage.recorder import with_lineage_recorder
 from harness.local_pipeline import LocalPipeline, Runner
 from harness.provision import describe, provision
+from harness.run.local_spec import with_local_defaults
 from harness.run.output import PrefixedConsole
 from harness.spec import load_spec
+from harness.spec_overrides import parse_service_ports, with_config_in_ssm, with_external_services
 from harness.summary import PipelineSummary, summarise
 from harness.tail import follow
 from harness.targets import resolve_target
@@ -42,6 +47,8 @@ emulator_app = typer.Typer(
 )
 app.add_typer(emulator_app, name="emulator")
 app.add_typer(dlq_app, name="dlq")
+app.add_typer(image_app, name="image")
+app.add_typer(layer_app, name="layer")
 console = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
 
@@ -83,6 +90,7 @@ def _progress(message: str) -> Iterator[None]:
 class RunOption(StrEnum):
     processes = "processes"
     inprocess = "inprocess"
+    containers = "containers"
 
 
 @app.command()
@@ -91,8 +99,16 @@ def up(
     endpoint: EndpointOption = None,
     allow_remote: AllowRemote = False,
     run: Annotated[
-        RunOption, typer.Option(help="Components as processes (like ECS) or threads.")
+        RunOption,
+        typer.Option(help="Components as processes (like ECS), threads, or containers (Docker)."),
     ] = RunOption.processes,
+    emulator: Annotated[
+        EmulatorKind,
+        typer.Option(
+            envvar=EMULATOR_ENV_VAR,
+            help="Emulator to start without --endpoint: embedded MiniStack or localstack.",
+        ),
+    ] = EmulatorKind.EMBEDDED,
     until_idle: Annotated[
         float | None,
         typer.Option(
@@ -104,7 +120,11 @@ def up(
     ] = False,
 ) -> None:
     """Start the emulator (unless --endpoint), provision SPEC, run every component, stream logs."""
-    _run(lambda: _up(spec_file, endpoint, allow_remote, Runner(run.value), until_idle, teardown))
+    _run(
+        lambda: _up(
+            spec_file, endpoint, allow_remote, Runner(run.value), until_idle, teardown, emulator
+        )
+    )
 
 
 def _up(
@@ -114,12 +134,15 @@ def _up(
     run: Runner,
     until_idle: float | None,
     teardown: bool,
+    emulator: EmulatorKind = EmulatorKind.EMBEDDED,
 ) -> None:
     spec = load_spec(spec_file)
     with ExitStack() as running:
         # The spinner covers only the start; the emulator itself lives until the block ends.
-        with _progress("starting the emulator"):
-            endpoint = running.enter_context(endpoint_or_embedded(endpoint_url, allow_remote))
+        with _progress(f"starting the {emulator.value} emulator"):
+            endpoint = running.enter_context(
+                endpoint_or_embedded(endpoint_url, allow_remote, emulator)
+            )
         apply_to_environment(endpoint)
         pipeline = LocalPipeline(
             spec, endpoint, run, sink=PrefixedConsole(console), allow_remote=allow_remote
@@ -154,12 +177,32 @@ def provision_command(
     spec_file: Annotated[Path, typer.Argument(help="Pipeline spec (YAML).")],
     endpoint: EndpointOption = None,
     allow_remote: AllowRemote = False,
+    service: Annotated[
+        list[str] | None,
+        typer.Option(help="NAME=PORT of a spec service run elsewhere (repeatable)."),
+    ] = None,
+    config_in_ssm: Annotated[
+        bool, typer.Option(help="Store every component's PYLON_CONFIG in SSM (/pylon/<pipeline>/<component>).")
+    ] = False,
+    local_polling: Annotated[
+        bool,
+        typer.Option(help="1 s long polls (as under `pylon up`) unless the spec sets WAIT_TIME_SECONDS."),
+    ] = False,
+    wait: Annotated[
+        float, typer.Option(help="Wait up to this many seconds for the emulator to be healthy.")
+    ] = 0.0,
 ) -> None:
     """Create (or update) every resource SPEC needs; safe to run again."""
 
     def action() -> None:
         spec = with_lineage_recorder(load_spec(spec_file))
+        spec = with_external_services(spec, parse_service_ports(service or []))
+        spec = with_config_in_ssm(spec) if config_in_ssm else spec
+        spec = with_local_defaults(spec) if local_polling else spec
         target = require_endpoint(endpoint, allow_remote)
+        if wait > 0:
+            with _progress(f"waiting for {target.endpoint_url} to be healthy"):
+                wait_until_healthy(target.endpoint_url, wait)
         apply_to_environment(target)
         with _progress(f"provisioning {spec.name} at {target.endpoint_url}"):
             provisioned = provision(spec, allow_remote=allow_remote)

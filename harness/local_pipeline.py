@@ -43,13 +43,15 @@ from pylon.models.messages import BaseMessage
 class Runner(StrEnum):
     """How components run: real processes (like ECS), threads of this process, or not at all.
 
+    CONTAINERS runs them as containers of the Pylon base image (needs Docker).
     Components with `mode: lambda` in the spec run as real Lambda functions in the
-    emulator under PROCESSES, and through an in-process event-source-mapping loop
-    under IN_PROCESS (for emulators that cannot execute Lambda).
+    emulator under PROCESSES and CONTAINERS, and through an in-process
+    event-source-mapping loop under IN_PROCESS (for emulators that cannot execute Lambda).
     """
 
     PROCESSES = "processes"
     IN_PROCESS = "inprocess"
+    CONTAINERS = "containers"
     NONE = "none"
 
 
@@ -111,15 +113,21 @@ class LocalPipeline:
             c for c in provisioned.components.values() if c.spec.mode is RunMode.CONTAINER
         ]
         lambdas = [c for c in provisioned.components.values() if c.spec.mode is RunMode.LAMBDA]
-        if self.run is Runner.PROCESSES:
-            self._launch(
-                ProcessRunner(containers, self.endpoint, self._sink, self._root), bool(containers)
-            )
+        if self.run in (Runner.PROCESSES, Runner.CONTAINERS):
+            self._launch(self._task_runner(containers), bool(containers))
             self._launch(LambdaRunner(lambdas, self.endpoint, self._session), bool(lambdas))
             return
         self._launch(InProcessRunner(containers, self._root), bool(containers))
         for component in lambdas:
             self._launch(self._esm_loop(component), True)
+
+    def _task_runner(self, components: list[ProvisionedComponent]) -> _Stoppable:
+        """Long-running components as processes, or as containers (the docker extra)."""
+        if self.run is Runner.CONTAINERS:
+            from harness.containers.runner import ContainerRunner
+
+            return ContainerRunner(components, self.endpoint, self._sink, self._root)
+        return ProcessRunner(components, self.endpoint, self._sink, self._root)
 
     def _esm_loop(self, component: ProvisionedComponent) -> EventSourceMappingLoop:
         component_object = load_component(component.spec.entrypoint, self._root)

@@ -22,8 +22,9 @@ import pytest
 
 from harness.emulators.base import Emulator
 from harness.emulators.external import ExternalEmulator
-from harness.emulators.ministack import MiniStack
+from harness.emulators.kinds import EMULATOR_ENV_VAR, EmulatorKind, emulator_kind, new_emulator
 from harness.endpoints import AwsEndpoint, require_loopback
+from harness.testing.backends import BACKENDS, DOCKER_BACKENDS, Backend, EmulatorPool
 
 if TYPE_CHECKING:
     # Imported lazily below: they need the [harness] extra, and this plugin is loaded by
@@ -45,10 +46,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         f"MiniStack (also ${ENDPOINT_ENV_VAR})",
     )
     group.addoption(
+        "--pylon-emulator",
+        choices=[kind.value for kind in EmulatorKind],
+        default=None,
+        help=f"emulator to start when no endpoint is given: embedded MiniStack (default) or "
+        f"a LocalStack container (localstack; needs Docker) (also ${EMULATOR_ENV_VAR})",
+    )
+    group.addoption(
         "--pylon-run",
-        choices=["inprocess", "processes", "none"],
+        choices=["inprocess", "processes", "containers", "none"],
         default="inprocess",
-        help="how pylon_pipeline runs components: threads (inprocess, default), processes, or none",
+        help="how pylon_pipeline runs components: threads (inprocess, default), processes, "
+        "containers of the Pylon base image (needs Docker), or none",
     )
     group.addoption(
         "--pylon-allow-remote",
@@ -58,11 +67,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def _configured_kind(config: pytest.Config) -> EmulatorKind:
+    return emulator_kind(config.getoption("pylon_emulator"), os.environ)
+
+
 def _configured_emulator(config: pytest.Config) -> Emulator:
-    """The emulator the options ask for: an external endpoint, else a fresh MiniStack."""
+    """The emulator the options ask for: an external endpoint, else a new one of that kind."""
     endpoint_url = config.getoption("pylon_endpoint") or os.environ.get(ENDPOINT_ENV_VAR)
     if not endpoint_url:
-        return MiniStack()
+        return new_emulator(_configured_kind(config))
     if not config.getoption("pylon_allow_remote"):
         require_loopback(endpoint_url)
     return ExternalEmulator(endpoint_url)
@@ -76,14 +89,14 @@ def pylon_emulator(pytestconfig: pytest.Config) -> Iterator[Emulator]:
 
 
 @pytest.fixture
-def aws_env(pylon_emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> AwsEndpoint:
+def aws_env(pylon_backend: Backend, monkeypatch: pytest.MonkeyPatch) -> AwsEndpoint:
     """A wiped emulator, and an environment in which every boto3 client goes there.
 
     Profiles, session tokens and per-service endpoint variables are removed for the
     test's duration, so nothing can reach a real AWS account.
     """
-    pylon_emulator.reset()
-    endpoint = pylon_emulator.endpoint
+    pylon_backend.emulator.reset()
+    endpoint = pylon_backend.emulator.endpoint
     remove, assign = endpoint.changes(os.environ)
     for name in remove:
         monkeypatch.delenv(name)
@@ -106,7 +119,9 @@ PipelineFactory = Callable[..., "LocalPipeline"]
 
 
 @pytest.fixture
-def pylon_pipeline(aws_env: AwsEndpoint, pytestconfig: pytest.Config) -> Iterator[PipelineFactory]:
+def pylon_pipeline(
+    aws_env: AwsEndpoint, pylon_backend: Backend, pytestconfig: pytest.Config
+) -> Iterator[PipelineFactory]:
     """Start a pipeline from a spec file or dict: provisioned, components running.
 
         def test_it(pylon_pipeline):
@@ -126,7 +141,7 @@ def pylon_pipeline(aws_env: AwsEndpoint, pytestconfig: pytest.Config) -> Iterato
         pipeline = LocalPipeline(
             _as_spec(spec),
             aws_env,
-            Runner(run or pytestconfig.getoption("pylon_run")),
+            Runner(run or pylon_backend.run),
             prefix=f"t{uuid.uuid4().hex[:6]}-",
             project_root=Path(pytestconfig.rootpath),
             allow_remote=bool(pytestconfig.getoption("pylon_allow_remote")),
@@ -167,3 +182,69 @@ def topic_recorder(aws_env: AwsEndpoint) -> Iterator[Callable[[str], TopicRecord
     yield record
     for recorder in recorders:
         recorder.close()
+
+
+# ------------------------------------------------------------------ backends and Docker
+
+# For `@pytest.mark.parametrize("pylon_backend", ALL_BACKENDS, indirect=True)`: the same
+# test on the embedded emulator and, where Docker runs, on containers.
+ALL_BACKENDS = [
+    pytest.param(name, marks=pytest.mark.docker) if name in DOCKER_BACKENDS else name
+    for name in BACKENDS
+]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "docker: needs a Docker engine; skipped with the reason where none answers"
+    )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Skip a test marked `docker` where no engine answers, saying why."""
+    if item.get_closest_marker("docker") is not None:
+        _skip_without_docker()
+
+
+def _skip_without_docker() -> None:
+    from harness.containers.engine import cached_unavailable_reason
+
+    reason = cached_unavailable_reason()
+    if reason is not None:
+        pytest.skip(f"needs Docker: {reason}")
+
+
+@pytest.fixture(scope="session")
+def pylon_emulator_pool() -> Iterator[EmulatorPool]:
+    """Emulators other than the session's default, started when a backend first needs one."""
+    pool = EmulatorPool()
+    yield pool
+    pool.stop_all()
+
+
+@pytest.fixture
+def pylon_backend(
+    request: pytest.FixtureRequest, pytestconfig: pytest.Config, pylon_emulator_pool: EmulatorPool
+) -> Backend:
+    """Where this test's pipeline runs: the options' choice, or the backend parametrised in.
+
+    Parametrised by name (`embedded`, `containers`); a Docker backend is skipped, with
+    the reason, where no engine answers.
+    """
+    name = getattr(request, "param", None)
+    if name is None:
+        emulator = request.getfixturevalue("pylon_emulator")
+        return Backend("configured", emulator, pytestconfig.getoption("pylon_run"))
+    kind, run = BACKENDS[name]
+    if name in DOCKER_BACKENDS:
+        _skip_without_docker()
+    if _default_emulator_is(kind, pytestconfig):
+        return Backend(name, request.getfixturevalue("pylon_emulator"), run)
+    return Backend(name, pylon_emulator_pool.get(kind), run)
+
+
+def _default_emulator_is(kind: EmulatorKind, config: pytest.Config) -> bool:
+    """Whether the session's `pylon_emulator` is one Pylon starts, of this kind."""
+    external = config.getoption("pylon_endpoint") or os.environ.get(ENDPOINT_ENV_VAR)
+    return not external and kind is _configured_kind(config)

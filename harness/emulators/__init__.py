@@ -10,6 +10,7 @@ from harness.emulators.external import ExternalEmulator
 from harness.endpoints import AwsEndpoint, require_loopback
 
 if TYPE_CHECKING:
+    from harness.emulators.localstack import LocalStackEmulator
     from harness.emulators.ministack import MINISTACK_VERSION, MiniStack, install
 
 __all__ = [
@@ -17,6 +18,7 @@ __all__ = [
     "AwsEndpoint",
     "Emulator",
     "ExternalEmulator",
+    "LocalStackEmulator",
     "MiniStack",
     "install",
     "require_loopback",
@@ -34,4 +36,8 @@ def __getattr__(name: str) -> object:
         from harness.emulators import ministack
 
         return getattr(ministack, name)
+    if name == "LocalStackEmulator":  # needs the docker extra: imported only when asked for
+        from harness.emulators.localstack import LocalStackEmulator
+
+        return LocalStackEmulator
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -17,6 +17,7 @@ from harness.errors import EmulatorError
 
 HEALTH_PATH = "/_localstack/health"
 RESET_PATH = "/_ministack/reset"
+LOCALSTACK_RESET_PATH = "/_localstack/state/reset"
 
 _POLL_INTERVAL_S = 0.05
 _PROBE_TIMEOUT_S = 1.0
@@ -78,13 +79,14 @@ def wait_until_healthy(
         time.sleep(min(_POLL_INTERVAL_S, remaining))
 
 
-def reset_state(endpoint_url: str, timeout_s: float = 30.0) -> bool:
-    """Wipe all emulator state; False when the endpoint has no reset (e.g. LocalStack).
+def reset_state(endpoint_url: str, timeout_s: float = 30.0, path: str = RESET_PATH) -> bool:
+    """Wipe all emulator state; False when the endpoint has no reset at `path`.
 
     A client error (404, 405, ...) means "this emulator does not offer reset", which
     the caller may tolerate; anything else means the emulator is broken or gone.
+    LocalStack's own wipe is `LOCALSTACK_RESET_PATH`.
     """
-    request = urllib.request.Request(_url(endpoint_url, RESET_PATH), data=b"", method="POST")
+    request = urllib.request.Request(_url(endpoint_url, path), data=b"", method="POST")
     try:
         with _opener.open(request, timeout=timeout_s):
             return True
@@ -92,10 +94,10 @@ def reset_state(endpoint_url: str, timeout_s: float = 30.0) -> bool:
         if 400 <= exc.code < 500:
             return False
         raise EmulatorError(
-            f"POST {RESET_PATH} on {endpoint_url} failed with HTTP {exc.code}; "
+            f"POST {path} on {endpoint_url} failed with HTTP {exc.code}; "
             "the emulator's log should say why"
         ) from exc
     except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
         raise EmulatorError(
-            f"POST {RESET_PATH} on {endpoint_url} failed ({exc}); is the emulator still running?"
+            f"POST {path} on {endpoint_url} failed ({exc}); is the emulator still running?"
         ) from exc

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from harness.emulators import background
-from harness.emulators.ministack import MiniStack
+from harness.emulators.kinds import EmulatorKind, new_emulator
 from harness.endpoints import AwsEndpoint, require_loopback
 from harness.errors import EmulatorError
 
@@ -35,13 +35,17 @@ def require_endpoint(explicit: str | None, allow_remote: bool = False) -> AwsEnd
 
 
 @contextmanager
-def endpoint_or_embedded(explicit: str | None, allow_remote: bool = False) -> Iterator[AwsEndpoint]:
-    """An existing endpoint, or an embedded MiniStack for the duration of the block."""
+def endpoint_or_embedded(
+    explicit: str | None,
+    allow_remote: bool = False,
+    kind: EmulatorKind = EmulatorKind.EMBEDDED,
+) -> Iterator[AwsEndpoint]:
+    """An existing endpoint, or a new emulator of `kind` for the duration of the block."""
     endpoint = existing_endpoint(explicit, allow_remote)
     if endpoint is not None:
         yield endpoint
         return
-    with MiniStack() as emulator:
+    with new_emulator(kind) as emulator:
         yield emulator.endpoint
 
 

@@ -1,7 +1,7 @@
-"""The lineage recorder: a real `SinkComponent` that stores every published ingestion step.
+"""Adding the lineage recorder (`harness.lineage.sink`) to a pipeline spec.
 
 When a spec asks for lineage (`lineage: {table: NAME}`), `with_lineage_recorder` adds
-this sink to the pipeline: its queue is subscribed to every topic with raw delivery and
+the sink to the pipeline: its queue is subscribed to every topic with raw delivery and
 the filter `objectType=ingestionStep`, so it runs like any other component (a process,
 a thread, under `pylon up`) and keeps working when a component is added to the spec.
 """
@@ -9,39 +9,14 @@ a thread, under `pylon up`) and keeps working when a component is added to the s
 from __future__ import annotations
 
 import dataclasses
-import functools
 
-import pylon
-from harness.lineage.store import LineageStore
+from harness.lineage.sink import TABLE_KEY, recordLineage
 from harness.spec import ComponentSpec, PipelineSpec, SpecError, Subscription
-from pylon.config import ComponentConfig, ComponentKind
-from pylon.errors import TaskError
-from pylon.models.ingestion_step import IngestionStep
-from pylon.models.messages import BaseMessage, ObjectType
+from pylon.config import ComponentKind
+from pylon.models.messages import ObjectType
 
 RECORDER_NAME = "pylon-lineage"
-RECORDER_ENTRYPOINT = "harness.lineage.recorder:recordLineage"
-TABLE_KEY = "LINEAGE_TABLE_NAME"
-
-
-@functools.cache
-def _store(table: str) -> LineageStore:
-    """One client per table for the life of the process (the sink's warm path)."""
-    return LineageStore(table)
-
-
-@pylon.SinkComponent
-def recordLineage(message: BaseMessage | None, config: ComponentConfig) -> None:
-    """Write the step into the lineage table; a step already there is left as it is."""
-    assert message is not None  # a sink always receives a message
-    step = message.body
-    if not isinstance(step, IngestionStep):
-        raise TaskError(
-            f"message {message.messageId}: the lineage recorder takes objectType="
-            f"{ObjectType.INGESTION_STEP.value} only, got {message.objectType.value}; "
-            "check its subscriptions' filter policy"
-        )
-    _store(str(config[TABLE_KEY])).record(step)
+RECORDER_ENTRYPOINT = f"{recordLineage.__module__}:{recordLineage.task_name}"
 
 
 def with_lineage_recorder(spec: PipelineSpec) -> PipelineSpec:

@@ -23,7 +23,7 @@ import io
 import sys
 import time
 import zipfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -37,6 +37,7 @@ import pylon
 from harness.endpoints import AwsEndpoint
 from harness.errors import HarnessError
 from harness.provision import ProvisionedComponent
+from harness.zip_archive import is_bytecode, package_dir, tree_files, write_entry
 from pylon.config import ComponentKind
 
 if TYPE_CHECKING:
@@ -104,8 +105,6 @@ _MAX_DIRECT_UPLOAD_BYTES = 50 * 1024 * 1024
 _MAX_TIMEOUT_SECONDS = 900
 _READY_TIMEOUT_SECONDS = 120.0
 _POLL_INTERVAL_SECONDS = 0.1
-# Fixed entry timestamps make the zip, and so Lambda's CodeSha256, depend on content only.
-_ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 _CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5})
 
 
@@ -368,12 +367,12 @@ def build_package(entrypoint: str) -> bytes:
     buffer = io.BytesIO(_dependency_archive())
     with zipfile.ZipFile(buffer, mode="a", compression=zipfile.ZIP_DEFLATED) as archive:
         present = set(archive.namelist())
-        files = [*_tree_files(_package_dir(pylon.__name__)), *_top_level_files(entrypoint)]
+        files = [*tree_files(package_dir(pylon.__name__)), *_top_level_files(entrypoint)]
         for arcname, path in files:
             if arcname not in present:
-                _write(archive, arcname, path.read_bytes())
+                write_entry(archive, arcname, path.read_bytes())
                 present.add(arcname)
-        _write(archive, f"{HANDLER_MODULE}.py", handler_source(module, function).encode())
+        write_entry(archive, f"{HANDLER_MODULE}.py", handler_source(module, function).encode())
     package = buffer.getvalue()
     if len(package) > _MAX_DIRECT_UPLOAD_BYTES:
         raise LambdaDeployError(
@@ -406,7 +405,7 @@ def _dependency_archive() -> bytes:
     with zipfile.ZipFile(buffer, mode="w", compression=zipfile.ZIP_DEFLATED) as archive:
         for distribution in _RUNTIME_DISTRIBUTIONS:
             for arcname, path in _distribution_files(distribution):
-                _write(archive, arcname, path.read_bytes())
+                write_entry(archive, arcname, path.read_bytes())
     return buffer.getvalue()
 
 
@@ -421,7 +420,7 @@ def _distribution_files(name: str) -> Iterator[tuple[str, Path]]:
         ) from None
     for file in sorted(distribution.files or [], key=str):
         top = file.parts[0]
-        if top == ".." or top.endswith((".dist-info", ".egg-info")) or _is_bytecode(file.parts):
+        if top == ".." or top.endswith((".dist-info", ".egg-info")) or is_bytecode(file.parts):
             continue
         yield file.as_posix(), Path(str(distribution.locate_file(file)))
 
@@ -436,34 +435,7 @@ def _top_level_files(entrypoint: str) -> list[tuple[str, Path]]:
             "the project root or add it to PYTHONPATH"
         )
     if spec.submodule_search_locations:
-        return [f for d in spec.submodule_search_locations for f in _tree_files(Path(d))]
+        return [f for d in spec.submodule_search_locations for f in tree_files(Path(d))]
     assert spec.origin is not None
     origin = Path(spec.origin)
     return [(origin.name, origin)]
-
-
-def _package_dir(name: str) -> Path:
-    spec = importlib.util.find_spec(name)
-    assert spec is not None and spec.submodule_search_locations
-    return Path(next(iter(spec.submodule_search_locations)))
-
-
-def _tree_files(directory: Path) -> list[tuple[str, Path]]:
-    """Every file under a package directory, named from the directory's parent."""
-    return [
-        (path.relative_to(directory.parent).as_posix(), path)
-        for path in sorted(directory.rglob("*"))
-        if path.is_file() and not _is_bytecode(path.relative_to(directory).parts)
-    ]
-
-
-def _is_bytecode(parts: Sequence[str]) -> bool:
-    return "__pycache__" in parts or parts[-1].endswith((".pyc", ".pyo"))
-
-
-def _write(archive: zipfile.ZipFile, arcname: str, data: bytes) -> None:
-    entry = zipfile.ZipInfo(arcname, date_time=_ZIP_DATE)
-    entry.external_attr = 0o644 << 16  # readable by the runtime's user, as Lambda requires
-    # botocore's service models are gzip files already; deflating them again buys nothing.
-    entry.compress_type = zipfile.ZIP_STORED if arcname.endswith(".gz") else zipfile.ZIP_DEFLATED
-    archive.writestr(entry, data, compresslevel=1)

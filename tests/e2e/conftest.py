@@ -64,7 +64,9 @@ def publish_report(
     return publish
 
 
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, config: pytest.Config
+) -> None:
     for path in config.stash.get(_REPORTS, []):
         terminalreporter.write_sep("=", f"reliability report: {path}")
         terminalreporter.write(path.read_text())

@@ -1,7 +1,9 @@
 """The docs example pipeline end to end, through the pytest fixtures a user would use.
 
 Fetcher (source, HTTP) -> parser (pipeline) -> lake-writer (sink), provisioned from
-`examples/docs_pipeline/pipeline.yaml`, run as threads and as real processes.
+`examples/docs_pipeline/pipeline.yaml`: on the embedded emulator with components as
+threads and as real processes, and, where Docker runs, on a LocalStack-compatible
+container with components as containers of the Pylon base image.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import pytest
 
 from examples.docs_pipeline.lake_writer import read_lake
 from harness.local_pipeline import LocalPipeline
+from harness.testing.backends import Backend
 from harness.testing.waiting import wait_until
 from pylon import BaseMessage, DataAsset, ObjectType, UrlResource
 from pylon.s3_pointer import S3Location
@@ -40,10 +43,17 @@ def _is_asset(message: BaseMessage) -> bool:
     return message.objectType is ObjectType.DATA_ASSET
 
 
+BACKENDS = [
+    pytest.param("embedded", None, id="embedded-threads"),
+    pytest.param("embedded", "processes", id="embedded-processes"),
+    pytest.param("containers", None, id="containers", marks=pytest.mark.docker),
+]
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("run", ["inprocess", "processes"])
+@pytest.mark.parametrize(("pylon_backend", "run"), BACKENDS, indirect=["pylon_backend"])
 def test_documents_flow_into_a_deduplicated_lake_with_full_lineage(
-    pylon_pipeline: Any, run: str
+    pylon_backend: Backend, pylon_pipeline: Any, run: str | None
 ) -> None:
     pipeline: LocalPipeline = pylon_pipeline(SPEC, run=run)
 
@@ -62,6 +72,10 @@ def test_documents_flow_into_a_deduplicated_lake_with_full_lineage(
     assert {r["ingestionId"] for r in records} <= parser_runs
     for asset in assets:
         chain = pipeline.assert_lineage(asset, ["docs-fetcher", "docs-parser"])
+        assert pipeline.lineage().wait_for_chain(str(asset.ingestionId)).artifact_names == [
+            "docs-fetcher",
+            "docs-parser",
+        ], "the lineage recorder stored a different chain than the topics carried"
         assert chain.steps[0].metadata.get("document"), chain.steps[0]
         assert isinstance(asset.body, DataAsset)
         assert {r["ingestionId"] for r in asset.body.data} == {asset.ingestionId}

@@ -142,7 +142,9 @@ class FaultRun:
 
     def restart_exited(self) -> None:
         for restart in self.supervisor.restart_exited():
-            self.faults.add("process restarted", restart.component, f"exit code {restart.exit_code}")
+            self.faults.add(
+                "process restarted", restart.component, f"exit code {restart.exit_code}"
+            )
 
     def ledger(self) -> Ledger:
         ledger = Ledger([str(n) for n in range(N)], list(STAGES.values()))
@@ -192,6 +194,7 @@ def signal_mid_batch(run: FaultRun, component: str, signum: signal.Signals, cue:
 
 def publish_outage(run: FaultRun, topic: str, refusals: int) -> Step:
     """The topic refuses every publish until the relay has seen `refusals` of them."""
+
     def refused() -> int:
         return run.log.count("AuthorizationError", "relay")
 

@@ -45,7 +45,10 @@ def pipeline(pylon_pipeline: Callable[..., LocalPipeline]) -> Iterator[LocalPipe
 def dead_letters(pipeline: LocalPipeline) -> list[dict]:  # type: ignore[type-arg]
     url = pipeline.resources.components["picky"].dead_letter_queue_url
     response = boto3.client("sqs").receive_message(
-        QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0, MessageSystemAttributeNames=["All"]
+        QueueUrl=url,
+        MaxNumberOfMessages=10,
+        VisibilityTimeout=0,
+        MessageSystemAttributeNames=["All"],
     )
     return list(response.get("Messages", []))
 
@@ -60,7 +63,9 @@ def test_poison_is_dead_lettered_after_max_receive_count_and_never_blocks_the_re
         first = picky.runOnce()
         # The same receive: the poison fails, the other nine go through.
         assert first.failed == [poison_id] and sorted(first.succeeded) == sorted(good)
-        [dead] = wait_until(lambda: picky.runOnce() and dead_letters(pipeline), 30, what="a dead letter")
+        [dead] = wait_until(
+            lambda: picky.runOnce() and dead_letters(pipeline), 30, what="a dead letter"
+        )
 
     assert dead["MessageId"] == poison_id and dead["Body"] == "poison"
     # maxReceiveCount receives by the component, plus the test's own peek at the DLQ.
@@ -68,15 +73,22 @@ def test_poison_is_dead_lettered_after_max_receive_count_and_never_blocks_the_re
     failures = [r.getMessage() for r in caplog.records if poison_id in r.getMessage()]
     assert len(failures) == MAX_RECEIVE_COUNT
     for receive, line in enumerate(failures, start=1):
-        assert f"message {poison_id} failed (receive {receive}): ValueError: cannot digest poison (bug 123)" in line
+        assert (
+            f"message {poison_id} failed (receive {receive}): ValueError: cannot digest poison (bug 123)"
+            in line
+        )
         assert "moves to the dead-letter queue after maxReceiveCount" in line
-    outputs = pipeline.recorder("picky-out").wait_for(9, lambda m: m.objectType is ObjectType.RAW_CONTENT)
+    outputs = pipeline.recorder("picky-out").wait_for(
+        9, lambda m: m.objectType is ObjectType.RAW_CONTENT
+    )
     assert sorted(m.body for m in outputs) == sorted(f"GOOD-{i}" for i in range(9))
 
 
 def test_redrive_after_the_fix_delivers_the_poison_message(pipeline: LocalPipeline) -> None:
     poison_id = pipeline.send("picky", BaseMessage(body="poison"))
-    wait_until(lambda: picky.runOnce() is not None and dead_letters(pipeline), 30, what="a dead letter")
+    wait_until(
+        lambda: picky.runOnce() is not None and dead_letters(pipeline), 30, what="a dead letter"
+    )
     dlq_name = f"{pipeline.resources.components['picky'].spec.input_queue}-dlq"
 
     bug_fixed.set()
@@ -88,6 +100,8 @@ def test_redrive_after_the_fix_delivers_the_poison_message(pipeline: LocalPipeli
     outcome = wait_until(lambda: picky.runOnce().succeeded, 15, what="the redriven message")
 
     assert len(outcome) == 1 and outcome != [poison_id]  # a new message, hence a new id
-    [output] = pipeline.recorder("picky-out").wait_for(1, lambda m: m.objectType is ObjectType.RAW_CONTENT)
+    [output] = pipeline.recorder("picky-out").wait_for(
+        1, lambda m: m.objectType is ObjectType.RAW_CONTENT
+    )
     assert output.body == "POISON"
     assert dead_letters(pipeline) == []

@@ -122,8 +122,8 @@ def test_send_needs_exactly_one_of_body_or_file(cli: Invoke) -> None:
 
 
 def test_provision_lists_every_resource_and_is_safe_to_repeat(cli: Invoke) -> None:
-    first = cli("provision", str(DOCS_SPEC))
-    second = cli("provision", str(DOCS_SPEC))
+    first = cli("provision", str(DOCS_SPEC), "--service", "docs-server=8080")
+    second = cli("provision", str(DOCS_SPEC), "--service", "docs-server=8080")
 
     assert first.exit_code == 0, first.output
     assert second.exit_code == 0, second.output
@@ -161,7 +161,7 @@ def test_provision_reports_an_invalid_spec_naming_file_and_key(cli: Invoke, tmp_
 
 def test_provision_refuses_a_remote_endpoint_before_any_request(cli: Invoke) -> None:
     # 192.0.2.0/24 is TEST-NET-1: refused by the loopback check, so nothing is ever sent.
-    result = cli("provision", str(DOCS_SPEC), "--endpoint", "http://192.0.2.10:4566")
+    result = cli("provision", str(HELLO_SPEC), "--endpoint", "http://192.0.2.10:4566")
 
     assert result.exit_code == 1
     assert "--allow-remote" in result.output

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -9,12 +11,8 @@ import boto3
 import pytest
 
 from harness.endpoints import AwsEndpoint
-from harness.lineage.recorder import (
-    RECORDER_NAME,
-    TABLE_KEY,
-    recordLineage,
-    with_lineage_recorder,
-)
+from harness.lineage.recorder import RECORDER_ENTRYPOINT, RECORDER_NAME, with_lineage_recorder
+from harness.lineage.sink import TABLE_KEY, recordLineage
 from harness.lineage.store import LineageStore, LineageStoreError
 from harness.spec import SpecError, load_spec, spec_from_dict
 from harness.testing.lineage import LineageError
@@ -151,3 +149,14 @@ def test_the_recorder_runs_as_a_process_too(pylon_pipeline) -> None:  # type: ig
     chain = pipeline.lineage().wait_for_chain(echo.ingestionId, timeout_s=60)
     assert chain.artifact_names == ["hello", "echo"]
     assert RECORDER_NAME in pipeline.resources.components
+
+
+def test_the_recorder_sink_runs_with_the_runtime_alone() -> None:
+    """Component images carry the runtime without the harness extras (no PyYAML, typer, rich, pytest, docker)."""
+    module = RECORDER_ENTRYPOINT.split(":")[0]
+    blocked = "import sys; [sys.modules.__setitem__(m, None) for m in ('yaml', 'typer', 'rich', 'pytest', 'docker')]"
+    result = subprocess.run(
+        [sys.executable, "-c", f"{blocked}; import {module}"], capture_output=True, text=True
+    )
+
+    assert result.returncode == 0, result.stderr

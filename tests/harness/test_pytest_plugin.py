@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 
 from harness.emulators import Emulator, ExternalEmulator
-from harness.emulators.ministack import ministack_tool
 from harness.errors import EmulatorError
 
 pytest_plugins = ["pytester"]
@@ -101,12 +100,6 @@ def test_remote_endpoint_is_refused_without_allow_remote(pytester: pytest.Pytest
 
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*not on this machine*--pylon-allow-remote*"])
-
-
-@pytest.fixture(scope="session")
-def ministack_cache_dir() -> Path:
-    """The populated cache, resolved before pytester gives each test its own HOME."""
-    return ministack_tool().cache_dir
 
 
 def test_without_endpoint_a_fresh_ministack_is_started(

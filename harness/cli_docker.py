@@ -1,0 +1,91 @@
+"""`pylon image ...` and `pylon layer ...`: the Docker images and the Lambda layer.
+
+Registered on the main app by `harness.cli`; thin like it: parse, call, print.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from harness.containers.images import DEFAULT_FROM_IMAGE, FROM_IMAGE_ENV_VAR
+from harness.layer import Architecture, BuiltLayer, LayerTarget, build_layer
+
+image_app = typer.Typer(
+    help="Docker images: the Pylon base image, the harness image, MiniStack as LocalStack.",
+    no_args_is_help=True,
+)
+layer_app = typer.Typer(help="The Lambda layer with Pylon and its dependencies.", no_args_is_help=True)
+
+
+@layer_app.command("build")
+def layer_build(
+    python: Annotated[str, typer.Option(help="Lambda Python runtime version.")] = "3.11",
+    arch: Annotated[
+        Architecture, typer.Option(help="Lambda architecture the wheels must run on.")
+    ] = Architecture.X86_64,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Zip to write (default: a name per target).")
+    ] = None,
+    with_sdk: Annotated[
+        bool, typer.Option(help="Also ship boto3/botocore (Lambda's runtimes provide them).")
+    ] = False,
+    find_links: Annotated[
+        list[Path] | None, typer.Option(help="Also look for wheels here (repeatable).")
+    ] = None,
+) -> None:
+    """Build a layer zip (python/...) for a Python version and architecture; print its size."""
+    from harness.cli import _progress, _run
+
+    def action() -> BuiltLayer:
+        target = LayerTarget(python, arch, with_sdk, tuple(find_links or ()))
+        path = output or Path(f"pylon-layer-python{python}-{arch.value}.zip")
+        with _progress(f"resolving Pylon's dependencies for python{python} {arch.value}"):
+            return build_layer(target, path)
+
+    _print_layer(_run(action), python, arch)
+
+
+def _print_layer(built: BuiltLayer, python: str, arch: Architecture) -> None:
+    from harness.cli import console
+
+    console.print(
+        f"[bold]{built.path}[/bold]: layer for python{python} {arch.value}, "
+        f"{built.size_bytes / 1024:.0f} KiB zipped, {built.unzipped_bytes / 1024:.0f} KiB "
+        f"unzipped, {built.entries} files"
+    )
+    console.print(f"  with {', '.join(built.distributions)}")
+
+
+@image_app.command("build")
+def image_build(
+    from_image: Annotated[
+        str,
+        typer.Option(
+            "--from",
+            envvar=FROM_IMAGE_ENV_VAR,
+            help="Image to build on: Debian-like with python3 and its venv module.",
+        ),
+    ] = DEFAULT_FROM_IMAGE,
+    emulator: Annotated[
+        bool, typer.Option(help="Also build pylon-ministack, MiniStack as a LocalStack image.")
+    ] = False,
+) -> None:
+    """Fill docker-images/wheelhouse with pip, then build the images from it (no registry needed)."""
+    from harness.cli import _run, console
+    from harness.containers import engine, images
+
+    def action() -> list[images.BuiltImage]:
+        recipes = images.pylon_recipes(from_image)
+        if emulator:
+            recipes.append(images.emulator_recipe(from_image))
+        docker_engine = engine.client()
+        try:
+            return images.build_images(docker_engine, recipes, lambda line: console.print(f"[dim]{line}[/dim]"))
+        finally:
+            docker_engine.close()
+
+    for built in _run(action):
+        console.print(f"[bold]{built.tag}[/bold] {built.image_id[7:19]} {built.size_bytes / 1e6:.0f} MB")
