@@ -10,6 +10,8 @@ from __future__ import annotations
 import functools
 from typing import Any, ClassVar
 
+import boto3
+
 from pylon.config import ComponentConfig, ComponentKind, load_config
 from pylon.lambda_batch import handle_direct_event, handle_sqs_event, is_sqs_event
 from pylon.logs import heartbeat
@@ -34,10 +36,16 @@ class _Component:
         """Calling the decorated function still calls the function (handy in unit tests)."""
         return self.task(*args, **kwargs)
 
-    def configure(self, config: ComponentConfig | None = None) -> Runtime:
-        """Resolve config (from the environment unless given) and build the runtime."""
+    def configure(
+        self, config: ComponentConfig | None = None, session: boto3.session.Session | None = None
+    ) -> Runtime:
+        """Resolve config (from the environment unless given) and build the runtime.
+
+        AWS clients come from `session` when given (another profile, region or
+        credentials than the environment's), else from a new default session.
+        """
         config = config or load_config(self.kind, self.task_name)
-        self._runtime = build_runtime(self.kind, self.task, self.task_name, config)
+        self._runtime = build_runtime(self.kind, self.task, self.task_name, config, session)
         return self._runtime
 
     @property
