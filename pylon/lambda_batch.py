@@ -13,6 +13,7 @@ from typing import Any
 
 from pylon.codec import inbound_from_lambda_record
 from pylon.errors import MessageDecodeError
+from pylon.execution import Execution
 from pylon.models.messages import ObjectType
 from pylon.processing import MessagePath
 from pylon.wire import BatchItemFailure, BatchResponse, InboundMessage, LambdaSqsRecord
@@ -29,16 +30,22 @@ def is_sqs_event(event: Any) -> bool:
 
 
 def handle_sqs_event(path: MessagePath, event: dict[str, Any]) -> BatchResponse:
-    """Process every record; report exactly the ones that failed."""
+    """Process every record, publishing their outputs together; report exactly the failed."""
+    message_ids = [_message_id(record) for record in event["Records"]]
     failures: list[BatchItemFailure] = []
-    for record in event["Records"]:
-        message_id = _message_id(record)
+    prepared: list[tuple[str, Execution]] = []
+    for message_id, record in zip(message_ids, event["Records"], strict=True):
         inbound = None
         try:
             inbound = inbound_from_lambda_record(record)
-            path.run(inbound)
+            prepared.append((message_id, path.prepare(inbound)))
         except Exception as error:
             log_failure(inbound, message_id, error)
+            failures.append({"itemIdentifier": message_id})
+    errors = path.publish([execution for _, execution in prepared])
+    for (message_id, execution), publish_error in zip(prepared, errors, strict=True):
+        if publish_error is not None:
+            log_failure(execution.inbound, message_id, publish_error)
             failures.append({"itemIdentifier": message_id})
     return {"batchItemFailures": failures}
 

@@ -1,8 +1,10 @@
 """Queue consumption for ECS/containers: receive a batch, run each message, delete the done.
 
-Deletion happens once per batch, after every message in it that succeeded has had all its
-outputs published; a failed message is left alone, so SQS redelivers it after the
-visibility timeout and moves it to the dead-letter queue after `maxReceiveCount`.
+Each message of a batch is prepared (decoded, task run, outputs encoded) on its own; then
+the outputs of all of them are published together and the batch's done messages deleted
+at once. A message is done only when every one of its outputs was published; a failed
+message is left alone, so SQS redelivers it after the visibility timeout and moves it to
+the dead-letter queue after `maxReceiveCount`.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass, field
 from pylon.aws.sqs import SqsQueue
 from pylon.codec import inbound_from_sqs
 from pylon.errors import PylonError
+from pylon.execution import Execution
 from pylon.processing import MessagePath
 from pylon.shutdown import StopSignal
 from pylon.wire import InboundMessage, SqsMessage
@@ -62,27 +65,40 @@ class QueueWorker:
 
     def process_batch(self, raw_messages: list[SqsMessage], stop: StopSignal) -> BatchOutcome:
         outcome = BatchOutcome()
-        done: list[str] = []
+        prepared: list[Execution] = []
         for index, raw in enumerate(raw_messages):
             if stop.requested:
                 self._release(raw_messages[index:], outcome)
                 break
-            if self._process(raw, outcome):
-                done.append(raw["ReceiptHandle"])
-        self._queue.delete(done)
+            execution = self._prepare(raw, outcome)
+            if execution is not None:
+                prepared.append(execution)
+        self._queue.delete(self._publish(prepared, outcome))
         return outcome
 
-    def _process(self, raw: SqsMessage, outcome: BatchOutcome) -> bool:
+    def _prepare(self, raw: SqsMessage, outcome: BatchOutcome) -> Execution | None:
         inbound = None
         try:
             inbound = inbound_from_sqs(raw)
-            self._path.run(inbound)
+            return self._path.prepare(inbound)
         except Exception as error:
             log_failure(inbound, raw["MessageId"], error)
             outcome.failed.append(raw["MessageId"])
-            return False
-        outcome.succeeded.append(raw["MessageId"])
-        return True
+            return None
+
+    def _publish(self, prepared: list[Execution], outcome: BatchOutcome) -> list[str]:
+        """Publish the outputs of all prepared messages; the receipt handles of the done."""
+        done: list[str] = []
+        for execution, error in zip(prepared, self._path.publish(prepared), strict=True):
+            inbound = execution.inbound
+            assert inbound is not None
+            if error is not None:
+                log_failure(inbound, inbound.message_id, error)
+                outcome.failed.append(inbound.message_id)
+                continue
+            outcome.succeeded.append(inbound.message_id)
+            done.append(inbound.receipt_handle)
+        return done
 
     def _release(self, remaining: list[SqsMessage], outcome: BatchOutcome) -> None:
         """Stopping: hand unstarted messages back at once instead of after the timeout."""
