@@ -156,12 +156,19 @@ def _path(publisher: FailingEntries, outcomes: Outcomes) -> MessagePath:
         {"INPUT_QUEUE_NAME": "in", "OUTPUT_TOPIC_ARN": "arn:aws:sns:us-east-1:000000000000:out"},
     )
     return MessagePath(
-        echo.task, "echo", config, None, publisher, Hooks([outcomes, LineageHook()])  # type: ignore[arg-type]
+        echo.task,
+        "echo",
+        config,
+        None,
+        publisher,
+        Hooks([outcomes, LineageHook()]),  # type: ignore[arg-type]
     )
 
 
 def _inbound(message_id: str) -> InboundMessage:
-    return InboundMessage(message_id, f"receipt-{message_id}", message_id, {"objectType": "rawContent"})
+    return InboundMessage(
+        message_id, f"receipt-{message_id}", message_id, {"objectType": "rawContent"}
+    )
 
 
 @pytest.mark.parametrize("failing_entry, failed_message", [(0, "a"), (1, "a"), (2, "b"), (5, "c")])
@@ -176,7 +183,7 @@ def test_a_failed_entry_fails_only_the_message_it_belongs_to(
 
     # Each message has two entries, in order: its output, then its ingestion step.
     assert publisher.received[0::2] == ["a", "b", "c"]
-    ids = [message_id for message_id in "abc"]
+    ids = list("abc")
     failed = {ids[i]: error for i, error in enumerate(errors) if error is not None}
     assert list(failed) == [failed_message]
     assert isinstance(failed[failed_message], PublishError)
