@@ -24,7 +24,6 @@ import json
 import logging
 import os
 import sys
-import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -36,6 +35,7 @@ from bench import cli
 from bench.errors import BenchmarkError
 from bench.in_memory_aws import InMemorySession, InMemorySqs
 from bench.report import Figure, Report, Target, TargetKind
+from bench.timing import best_of, best_of_prepared
 from pylon.codec import decode, encode, inbound_from_lambda_record, inbound_from_sqs, sns_entry
 from pylon.config import ComponentConfig, ComponentKind
 from pylon.execution import Execution
@@ -103,16 +103,6 @@ def logs_to_null_device() -> Iterator[None]:
         finally:
             root.handlers = saved
             pylon_logger.setLevel(level)
-
-
-def best_of(repeat: int, run: Callable[[], None]) -> float:
-    """The fastest of `repeat` runs, in seconds: the least disturbed by other processes."""
-    best = float("inf")
-    for _ in range(repeat):
-        started = time.perf_counter()
-        run()
-        best = min(best, time.perf_counter() - started)
-    return best
 
 
 # ---------------------------------------------------------------- messages
@@ -240,9 +230,9 @@ def stage_seconds(settings: Settings) -> dict[str, float]:
 
     return {
         "decode": best_of(settings.repeat, decoding),
-        "lineage": _timed_hooks(settings.repeat, executions, _lineage),
-        "logging": _timed_hooks(settings.repeat, executions, _logging),
-        "encode": _timed_hooks(settings.repeat, _stamped(executions), _encoding),
+        "lineage": best_of_prepared(settings.repeat, executions, _lineage),
+        "logging": best_of_prepared(settings.repeat, executions, _logging),
+        "encode": best_of_prepared(settings.repeat, _stamped(executions), _encoding),
     }
 
 
@@ -253,18 +243,6 @@ def _stamped(make: Callable[[], list[Execution]]) -> Callable[[], list[Execution
         return prepared
 
     return stamped
-
-
-def _timed_hooks(
-    repeat: int, make: Callable[[], list[Execution]], stage: Callable[[list[Execution]], None]
-) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        prepared = make()
-        started = time.perf_counter()
-        stage(prepared)
-        best = min(best, time.perf_counter() - started)
-    return best
 
 
 def _lineage(executions: list[Execution]) -> None:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 import tracemalloc
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from bench import cli
 from bench.emulator import emulator_endpoint, unique_name
 from bench.errors import BenchmarkError
 from bench.report import Figure, Report
+from bench.timing import best_of
 from pylon.aws.clients import new_client
 from pylon.aws.s3 import S3Store
 from pylon.codec import encode
@@ -53,11 +53,7 @@ class Measured:
 
 
 def timed(repeat: int, operation: Callable[[], Any]) -> Measured:
-    best = float("inf")
-    for _ in range(repeat):
-        started = time.perf_counter()
-        operation()
-        best = min(best, time.perf_counter() - started)
+    best = best_of(repeat, operation)
     tracemalloc.start()
     try:
         operation()
