@@ -17,6 +17,8 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+import psutil
+
 from bench.errors import BenchmarkError
 from harness.emulators.process import parent_death_hook, stop_group
 
@@ -85,6 +87,11 @@ class BenchProcess:
         assert stdin is not None
         stdin.write(b"go\n")
         stdin.flush()
+
+    def cpu_seconds(self) -> float:
+        """User plus system CPU time the child has used so far."""
+        times = psutil.Process(self.process.pid).cpu_times()
+        return float(times.user + times.system)
 
     def is_running(self) -> bool:
         return self.process.poll() is None

@@ -6,7 +6,9 @@ a message counts only once it has been published and deleted. The limit is a
 hand-written boto3 loop making only the API calls Pylon's loop needs (receive 10 ->
 publish batch -> delete batch) on the same emulator in the same run, publishing the same
 entries of the same sizes: each input's output plus an ingestion-step-sized entry, since
-Pylon publishes one ingestion step per input.
+Pylon publishes one ingestion step per input. Beside each rate, the CPU time the
+consumer processes spent per message shows where a difference comes from: the emulator
+and botocore cost both loops the same, the rest is Pylon's own work.
 
     python -m bench.throughput [--messages 2000] [--workers 1 2 4] [--repeat 3] [--json PATH]
 
@@ -58,6 +60,12 @@ _DEPTH_ATTRIBUTES: list[QueueAttributeNameType] = [
 
 
 @dataclass(frozen=True)
+class RunResult:
+    rate: float  # messages per second, all processes together
+    cpu_us: float  # CPU microseconds the consumers spent per message
+
+
+@dataclass(frozen=True)
 class Settings:
     messages: int
     workers: tuple[int, ...]
@@ -85,8 +93,8 @@ class ThroughputRun:
         self.sqs: SQSClient = new_client("sqs")
         self.sns: SNSClient = new_client("sns")
 
-    def measure(self, implementation: str, workers: int) -> float:
-        """Messages per second for `workers` processes of `implementation`."""
+    def measure(self, implementation: str, workers: int) -> RunResult:
+        """Throughput and consumer CPU of `workers` processes of `implementation`."""
         with self.resources() as (queue_url, topic_arn):
             self.preload(queue_url)
             processes = [
@@ -95,15 +103,18 @@ class ThroughputRun:
             try:
                 for process in processes:
                     process.wait_ready(_READY_TIMEOUT_S)
+                cpu_before = sum(process.cpu_seconds() for process in processes)
                 started = time.perf_counter()
                 for process in processes:
                     process.go()
                 self.wait_drained(queue_url, processes)
                 elapsed = time.perf_counter() - started
+                cpu = sum(process.cpu_seconds() for process in processes) - cpu_before
             finally:
                 codes = stop_all(processes)
             check_clean_exit(processes, codes)
-        return self.settings.messages / elapsed
+        messages = self.settings.messages
+        return RunResult(messages / elapsed, cpu / messages * 1e6)
 
     @contextmanager
     def resources(self) -> Iterator[tuple[str, str]]:
@@ -176,7 +187,7 @@ def check_clean_exit(processes: Sequence[BenchProcess], codes: Sequence[int]) ->
 
 def measure(options: argparse.Namespace) -> Report:
     settings = Settings.from_options(options)
-    rates: dict[tuple[str, int], list[float]] = {}
+    results: dict[tuple[str, int], list[RunResult]] = {}
     with (
         emulator_endpoint(options.endpoint) as endpoint,
         tempfile.TemporaryDirectory(prefix="pylon-bench-") as log_dir,
@@ -187,12 +198,14 @@ def measure(options: argparse.Namespace) -> Report:
                 # Alternate who goes first, so a drift in machine load favours neither.
                 order = IMPLEMENTATIONS if repetition % 2 == 0 else IMPLEMENTATIONS[::-1]
                 for implementation in order:
-                    rate = run.measure(implementation, workers)
-                    rates.setdefault((implementation, workers), []).append(rate)
-    return _report(settings, rates)
+                    result = run.measure(implementation, workers)
+                    results.setdefault((implementation, workers), []).append(result)
+    return _report(settings, results)
 
 
-def _report(settings: Settings, rates: dict[tuple[str, int], list[float]]) -> Report:
+def _report(settings: Settings, results: dict[tuple[str, int], list[RunResult]]) -> Report:
+    rates = {key: [r.rate for r in runs] for key, runs in results.items()}
+    cpu = {key: [r.cpu_us for r in runs] for key, runs in results.items()}
     report = Report(
         NAME,
         "Component throughput: runForever vs the limit (boto3 loop), same emulator, same run",
@@ -202,6 +215,9 @@ def _report(settings: Settings, rates: dict[tuple[str, int], list[float]]) -> Re
             "repeat": settings.repeat,
             "body_bytes": settings.body_bytes,
             "rates": {f"{impl}/{workers}": values for (impl, workers), values in rates.items()},
+            "cpu_us_per_message": {
+                f"{impl}/{workers}": values for (impl, workers), values in cpu.items()
+            },
         },
     )
     for workers in settings.workers:
@@ -216,6 +232,17 @@ def _report(settings: Settings, rates: dict[tuple[str, int], list[float]]) -> Re
                 TARGET,
             )
         )
+    for workers in settings.workers:
+        report.add(
+            Figure(
+                f"consumer CPU per message, {workers} process{'es' if workers > 1 else ''}",
+                min(cpu[("pylon", workers)]),
+                "µs",
+                "limit",
+                min(cpu[("limit", workers)]),
+                note="the difference is Pylon's own work per message",
+            )
+        )
     medians = {
         f"{impl}/{workers}": statistics.median(values) for (impl, workers), values in rates.items()
     }
@@ -224,7 +251,9 @@ def _report(settings: Settings, rates: dict[tuple[str, int], list[float]]) -> Re
         f"Best of {settings.repeat} run(s) of {settings.messages} messages each "
         f"({settings.body_bytes}-byte rawContent bodies), runs of Pylon and the limit "
         "interleaved; every run and the medians are in the JSON. Per input both publish 2 "
-        "entries: the output and an ingestion step of the same size."
+        "entries: the output and an ingestion step of the same size. Consumer CPU (user + "
+        "system, all consumer processes, lowest of the runs) is what the client side spent "
+        "per message, botocore included."
     )
     return report
 

@@ -38,7 +38,15 @@ FIGURE_KEYS = {
 }
 # Benchmark -> (takes --endpoint, figure names every quick run must report).
 EXPECTED: dict[str, tuple[bool, list[str]]] = {
-    "throughput": (True, ["Pylon runForever, 1 process", "Pylon runForever, 2 processes"]),
+    "throughput": (
+        True,
+        [
+            "Pylon runForever, 1 process",
+            "Pylon runForever, 2 processes",
+            "consumer CPU per message, 1 process",
+            "consumer CPU per message, 2 processes",
+        ],
+    ),
     "overhead": (
         False,
         [
