@@ -255,6 +255,13 @@ def _report(settings: Settings, results: dict[tuple[str, int], list[RunResult]])
         "system, all consumer processes, lowest of the runs) is what the client side spent "
         "per message, botocore included."
     )
+    workers = settings.workers[0]
+    extra = min(cpu[("pylon", workers)]) - min(cpu[("limit", workers)])
+    report.notes.append(
+        f"With {workers} process(es) Pylon's consumers spent {extra:.0f} µs more CPU per message "
+        "than the limit loop: its own work per message (decode, lineage, encode, three log "
+        "lines), itemised without I/O by bench.overhead."
+    )
     return report
 
 
