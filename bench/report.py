@@ -168,6 +168,6 @@ def table_cells(figure: Figure) -> tuple[str, str, str, str, str]:
         if figure.baseline_name
         else ""
     )
-    ratio = "" if figure.ratio is None else f"{figure.ratio:.2f}x"
+    ratio = "" if figure.ratio is None else f"{figure.ratio:.3f}x"
     name = f"{figure.name} ({figure.note})" if figure.note else figure.name
     return (name, format_value(figure.value, figure.unit), baseline, ratio, format_target(figure))
