@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: dev test lint typecheck check clean
+.PHONY: dev test lint typecheck check clean bench
 
 dev: $(BIN)/python
 	$(BIN)/pip install --quiet --upgrade pip
@@ -14,15 +14,20 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 test:
-	$(BIN)/ruff check pylon harness tests examples
+	$(BIN)/ruff check pylon harness tests examples bench
 	$(BIN)/mypy
 	$(BIN)/pytest
 
 lint:
-	$(BIN)/ruff check pylon harness tests examples
+	$(BIN)/ruff check pylon harness tests examples bench
 
 typecheck:
 	$(BIN)/mypy
+
+# Run every benchmark and regenerate bench/RESULTS.md (minutes; run it on a quiet machine).
+# Record the conditions: make bench BENCH_ARGS="--conditions 'quiet machine'"
+bench:
+	$(BIN)/python -m bench.run_all $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache *.egg-info

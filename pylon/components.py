@@ -11,6 +11,8 @@ import functools
 import logging
 from typing import Any, ClassVar
 
+import boto3
+
 from pylon.config import ComponentConfig, ComponentKind, load_config
 from pylon.errors import PylonError
 from pylon.lambda_batch import (
@@ -47,10 +49,16 @@ class _Component:
         """Calling the decorated function still calls the function (handy in unit tests)."""
         return self.task(*args, **kwargs)
 
-    def configure(self, config: ComponentConfig | None = None) -> Runtime:
-        """Resolve config (from the environment unless given) and build the runtime."""
+    def configure(
+        self, config: ComponentConfig | None = None, session: boto3.session.Session | None = None
+    ) -> Runtime:
+        """Resolve config (from the environment unless given) and build the runtime.
+
+        AWS clients come from `session` when given (another profile, region or
+        credentials than the environment's), else from a new default session.
+        """
         config = config or load_config(self.kind, self.task_name)
-        self._runtime = build_runtime(self.kind, self.task, self.task_name, config)
+        self._runtime = build_runtime(self.kind, self.task, self.task_name, config, session)
         if self._queue_worker is not None:
             self._queue_worker.close()
             self._queue_worker = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 from pylon.config import ComponentConfig
@@ -23,6 +24,9 @@ class Execution:
     result: PylonResult = field(default_factory=PylonResult)
     outputs: list[BaseMessage] = field(default_factory=list)
     wires: list[WireMessage] = field(default_factory=list)
+    # time.perf_counter() when the message entered the path; kept here, not on a hook,
+    # because the messages of a batch are all prepared before any is published.
+    started_at: float = field(default_factory=time.perf_counter)
 
     @property
     def label(self) -> str:

@@ -3,6 +3,10 @@
 Lineage, timings, payload offload and visibility extension are each a `Hook` subclass
 overriding only what it needs; the path itself calls `Hooks` at fixed points and has
 no `if` for any of them.
+
+A batch consumer prepares every message of a batch before it publishes their outputs
+together, so `before_message` of the next message may come before `after_message` of
+this one: keep per-message state on the `Execution`, not on the hook.
 """
 
 from __future__ import annotations

@@ -21,6 +21,7 @@ from typing import Any
 
 from pylon.codec import inbound_from_lambda_record
 from pylon.errors import MessageDecodeError
+from pylon.execution import Execution
 from pylon.models.messages import ObjectType
 from pylon.processing import MessagePath
 from pylon.wire import BatchItemFailure, BatchResponse, InboundMessage, LambdaSqsRecord
@@ -50,28 +51,55 @@ def remaining_time(context: Any) -> SecondsLeft | None:
 def handle_sqs_event(
     path: MessagePath, event: dict[str, Any], seconds_left: SecondsLeft | None = None
 ) -> BatchResponse:
-    """Process every record; report exactly the ones that failed or were not started."""
-    failures: list[BatchItemFailure] = []
+    """Prepare every record, publish their outputs together; report exactly the records
+    that failed or were not started."""
     records = event["Records"]
-    for index, record in enumerate(records):
-        message_id = _message_id(record)
+    # Every id first: a record without one must fail the invocation before any work.
+    message_ids = [_message_id(record) for record in records]
+    failures: list[BatchItemFailure] = []
+    prepared: list[tuple[str, Execution]] = []
+    for index, (message_id, record) in enumerate(zip(message_ids, records, strict=True)):
         if _too_late_to_start(path, seconds_left):
-            failures.extend({"itemIdentifier": _message_id(r)} for r in records[index:])
-            logger.warning(
-                "less than TASK_TIMEOUT_SECONDS=%s left in this invocation: %d record(s) not "
-                "started, reported as failed so SQS redelivers them",
-                path.config.task_timeout_seconds,
-                len(records) - index,
-            )
+            failures += _not_started(path, message_ids[index:])
             break
-        inbound = None
-        try:
-            inbound = inbound_from_lambda_record(record)
-            path.run(inbound)
-        except Exception as error:
-            log_failure(inbound, message_id, error)
+        execution = _prepare(path, message_id, record)
+        if execution is None:
             failures.append({"itemIdentifier": message_id})
-    return {"batchItemFailures": failures}
+        else:
+            prepared.append((message_id, execution))
+    return {"batchItemFailures": failures + _publish(path, prepared)}
+
+
+def _prepare(path: MessagePath, message_id: str, record: LambdaSqsRecord) -> Execution | None:
+    """The record's execution, up to publishing; None (logged) when it failed."""
+    inbound = None
+    try:
+        inbound = inbound_from_lambda_record(record)
+        return path.prepare(inbound)
+    except Exception as error:
+        log_failure(inbound, message_id, error)
+        return None
+
+
+def _publish(path: MessagePath, prepared: list[tuple[str, Execution]]) -> list[BatchItemFailure]:
+    """Publish the prepared records' outputs together; the records that did not get out."""
+    errors = path.publish([execution for _, execution in prepared])
+    failures: list[BatchItemFailure] = []
+    for (message_id, execution), error in zip(prepared, errors, strict=True):
+        if error is not None:
+            log_failure(execution.inbound, message_id, error)
+            failures.append({"itemIdentifier": message_id})
+    return failures
+
+
+def _not_started(path: MessagePath, message_ids: list[str]) -> list[BatchItemFailure]:
+    logger.warning(
+        "less than TASK_TIMEOUT_SECONDS=%s left in this invocation: %d record(s) not "
+        "started, reported as failed so SQS redelivers them",
+        path.config.task_timeout_seconds,
+        len(message_ids),
+    )
+    return [{"itemIdentifier": message_id} for message_id in message_ids]
 
 
 def _too_late_to_start(path: MessagePath, seconds_left: SecondsLeft | None) -> bool:

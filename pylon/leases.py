@@ -64,6 +64,9 @@ def exit_process() -> None:
 class _State(Enum):
     WAITING = "waiting"
     IN_HAND = "in hand"
+    # The task ran, its outputs wait to be published with the rest of the batch: if the
+    # batch is abandoned now, it must be handed back, never deleted.
+    PREPARED = "prepared"
     DONE = "done"
 
 
@@ -85,6 +88,10 @@ class HeldBatch:
     def start(self, raw: SqsMessage) -> None:
         """The worker takes `raw` in hand; its time limit starts now."""
         self._keeper._update(self, raw["ReceiptHandle"], _State.IN_HAND)
+
+    def prepared(self, raw: SqsMessage) -> None:
+        """The task finished; still leased while the batch's outputs are published."""
+        self._keeper._update(self, raw["ReceiptHandle"], _State.PREPARED)
 
     def succeeded(self, raw: SqsMessage) -> None:
         """Done and published; still leased until the worker deletes it."""
@@ -277,13 +284,14 @@ class LeaseKeeper:
     def _stop_hung(self, batch: HeldBatch) -> None:
         with self._condition:
             in_hand = batch.handles(_State.IN_HAND)
-            waiting = batch.handles(_State.WAITING)
+            # Prepared messages' outputs were never published: they go back, like the rest.
+            waiting = batch.handles(_State.WAITING, _State.PREPARED)
             done = batch.handles(_State.DONE)
             hung_ids = ", ".join(batch.message_ids[h] for h in in_hand)
         logger.error(
             "message %s hung: still in hand after TASK_TIMEOUT_SECONDS=%s; releasing it and "
-            "%d unstarted message(s) for redelivery now, deleting %d done, then stopping the "
-            "process so the hung task stops (the orchestrator starts a fresh one)",
+            "%d other unpublished message(s) for redelivery now, deleting %d done, then "
+            "stopping the process so the hung task stops (the orchestrator starts a fresh one)",
             hung_ids,
             self.task_timeout_seconds,
             len(waiting),

@@ -1,10 +1,12 @@
 """Queue consumption for ECS/containers: receive a batch, run each message, delete the done.
 
-Deletion happens once per batch, after every message in it that succeeded has had all its
-outputs published; a failed message is left alone, so SQS redelivers it after the
-visibility timeout and moves it to the dead-letter queue after `maxReceiveCount`. While
-the batch is in hand its messages stay leased (`pylon.leases`): renewed until deleted,
-and a task past TASK_TIMEOUT_SECONDS ends the process after its batch is settled.
+Each message of a batch is prepared (decoded, task run, outputs encoded) on its own; then
+the outputs of all of them are published together and the batch's done messages deleted
+at once. A message is done only when every one of its outputs was published; a failed
+message is left alone, so SQS redelivers it after the visibility timeout and moves it to
+the dead-letter queue after `maxReceiveCount`. While the batch is in hand its messages
+stay leased (`pylon.leases`): renewed until deleted, and a task past
+TASK_TIMEOUT_SECONDS ends the process after its batch is settled.
 
 An error outside any one message (the queue unreachable while an endpoint restarts, a
 delete refused) never ends `run_forever`: it is logged and the loop carries on after a
@@ -21,6 +23,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from pylon.aws.sqs import SqsQueue
 from pylon.codec import inbound_from_sqs
 from pylon.errors import PylonError
+from pylon.execution import Execution
 from pylon.leases import HeldBatch, LeaseKeeper
 from pylon.logs import heartbeat
 from pylon.processing import MessagePath
@@ -96,32 +99,48 @@ class QueueWorker:
 
     def process_batch(self, raw_messages: list[SqsMessage], stop: StopSignal) -> BatchOutcome:
         outcome = BatchOutcome()
-        done: list[str] = []
         with self._leases.hold(raw_messages) as held:
+            prepared: list[tuple[SqsMessage, Execution]] = []
             for index, raw in enumerate(raw_messages):
                 if stop.requested:
                     self._release(raw_messages[index:], held, outcome)
                     break
                 held.start(raw)
-                if self._process(raw, outcome):
-                    done.append(raw["ReceiptHandle"])
-                    held.succeeded(raw)
-                else:
+                execution = self._prepare(raw, outcome)
+                if execution is None:
                     held.failed(raw)
-            self._delete(done)
+                    continue
+                held.prepared(raw)
+                prepared.append((raw, execution))
+            self._delete(self._publish(prepared, held, outcome))
         return outcome
 
-    def _process(self, raw: SqsMessage, outcome: BatchOutcome) -> bool:
+    def _prepare(self, raw: SqsMessage, outcome: BatchOutcome) -> Execution | None:
         inbound = None
         try:
             inbound = inbound_from_sqs(raw)
-            self._path.run(inbound)
+            return self._path.prepare(inbound)
         except Exception as error:
             log_failure(inbound, raw["MessageId"], error)
             outcome.failed.append(raw["MessageId"])
-            return False
-        outcome.succeeded.append(raw["MessageId"])
-        return True
+            return None
+
+    def _publish(
+        self, prepared: list[tuple[SqsMessage, Execution]], held: HeldBatch, outcome: BatchOutcome
+    ) -> list[str]:
+        """Publish the outputs of all prepared messages; the receipt handles of the done."""
+        executions = [execution for _, execution in prepared]
+        done: list[str] = []
+        for (raw, execution), error in zip(prepared, self._path.publish(executions), strict=True):
+            if error is not None:
+                log_failure(execution.inbound, raw["MessageId"], error)
+                outcome.failed.append(raw["MessageId"])
+                held.failed(raw)
+                continue
+            outcome.succeeded.append(raw["MessageId"])
+            done.append(raw["ReceiptHandle"])
+            held.succeeded(raw)
+        return done
 
     def _delete(self, receipt_handles: list[str]) -> None:
         """Delete the done messages; if SQS refuses, they are redone later, never lost."""

@@ -34,11 +34,27 @@ class SnsTopic:
 
     def publish(self, messages: Sequence[WireMessage]) -> None:
         """Publish all messages; raise PublishError unless every entry succeeded."""
+        failures = self.publish_each(messages)
+        if failures:
+            details = "; ".join(f"entry {index}: {reason}" for index, reason in failures.items())
+            raise PublishError(
+                f"publishing to {self.arn} failed for {len(failures)} entries: {details}"
+            )
+
+    def publish_each(self, messages: Sequence[WireMessage]) -> dict[int, str]:
+        """Publish all messages; return why each entry that still failed after retries failed.
+
+        A failed request does not stop the ones after it, so a caller publishing the
+        outputs of several inputs together learns exactly which inputs had every output
+        published (and may be deleted). Keys are indexes into `messages`, in order.
+        """
+        failures: dict[int, str] = {}
         for batch in batches(messages):
             pending = {str(index): sns_entry(message, str(index)) for index, message in batch}
-            self._publish_with_retries(pending)
+            failures.update(self._publish_with_retries(pending))
+        return dict(sorted(failures.items()))
 
-    def _publish_with_retries(self, pending: dict[str, dict[str, Any]]) -> None:
+    def _publish_with_retries(self, pending: dict[str, dict[str, Any]]) -> dict[int, str]:
         failures: list[Any] = []
         for attempt in range(_ENTRY_RETRIES + 1):
             try:
@@ -48,19 +64,12 @@ class SnsTopic:
                 )
             except ClientError as exc:
                 error = exc.response.get("Error", {})
-                raise PublishError(
-                    f"publishing to {self.arn} failed: {error.get('Code')} {error.get('Message', '')}"
-                ) from None
+                reason = f"{error.get('Code')} {error.get('Message', '')}".strip()
+                return {int(entry_id): reason for entry_id in pending}
             failures = list(response.get("Failed", []))
             retryable = {f["Id"] for f in failures if not f.get("SenderFault")}
             if not failures or len(retryable) < len(failures):
                 break
             pending = {entry_id: pending[entry_id] for entry_id in retryable}
             time.sleep(0.1 * 2**attempt)
-        if failures:
-            details = "; ".join(
-                f"entry {f['Id']}: {f.get('Code')} {f.get('Message', '')}" for f in failures
-            )
-            raise PublishError(
-                f"publishing to {self.arn} failed for {len(failures)} entries: {details}"
-            )
+        return {int(f["Id"]): f"{f.get('Code')} {f.get('Message', '')}".strip() for f in failures}

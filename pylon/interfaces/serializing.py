@@ -38,7 +38,9 @@ class JsonSerializable:
         return data
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), separators=(",", ":"), ensure_ascii=False)
+        # The same text as dumping `to_dict()`, without first deep-copying every record:
+        # json.dumps walks lists and dicts itself and calls `_json_ready` only for bodies.
+        return json.dumps(self, default=_json_ready, separators=(",", ":"), ensure_ascii=False)
 
     @classmethod
     def from_dict(cls: type[T], data: Any, where: str | None = None) -> T:
@@ -46,7 +48,7 @@ class JsonSerializable:
         where = where or cls.__name__
         if not isinstance(data, dict):
             raise ValidationError(where, f"expected a JSON object, got {type(data).__name__}")
-        hints = get_type_hints(cls)
+        hints = _type_hints(cls)
         values: dict[str, Any] = {}
         for field in _fields(cls):
             field_where = f"{where}.{field.name}"
@@ -89,13 +91,42 @@ class JsonSerializable:
 
 
 def _fields(obj: Any) -> tuple[dataclasses.Field[Any], ...]:
-    if not dataclasses.is_dataclass(obj):
-        raise TypeError(f"{obj!r} must be a dataclass to be JsonSerializable")
-    return dataclasses.fields(obj)
+    return _class_fields(obj if isinstance(obj, type) else type(obj))
+
+
+# Per class, once: both are fixed when the class is defined, and resolving string
+# annotations (`from __future__ import annotations`) costs more than decoding a body.
+_FIELDS: dict[type, tuple[dataclasses.Field[Any], ...]] = {}
+_TYPE_HINTS: dict[type, dict[str, Any]] = {}
+
+
+def _class_fields(cls: type) -> tuple[dataclasses.Field[Any], ...]:
+    if cls not in _FIELDS:
+        if not dataclasses.is_dataclass(cls):
+            raise TypeError(f"{cls!r} must be a dataclass to be JsonSerializable")
+        _FIELDS[cls] = dataclasses.fields(cls)
+    return _FIELDS[cls]
+
+
+def _type_hints(cls: type) -> dict[str, Any]:
+    if cls not in _TYPE_HINTS:
+        _TYPE_HINTS[cls] = get_type_hints(cls)
+    return _TYPE_HINTS[cls]
 
 
 def _has_default(field: dataclasses.Field[Any]) -> bool:
     return field.default is not _MISSING or field.default_factory is not _MISSING
+
+
+def _json_ready(value: Any) -> Any:
+    """json.dumps' `default`: a body's fields, shallow (nested bodies come back here)."""
+    if not isinstance(value, JsonSerializable):
+        raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+    if type(value).to_dict is not JsonSerializable.to_dict:
+        return value.to_dict()  # a body with a representation of its own (LambdaEvent)
+    data = {f.name: getattr(value, f.name) for f in _fields(value)}
+    data.update(getattr(value, "_extra_fields", {}))
+    return data
 
 
 def _to_jsonable(value: Any) -> Any:

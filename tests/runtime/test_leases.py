@@ -144,11 +144,35 @@ def test_a_hung_task_releases_its_batch_then_calls_on_hung_task(
     keeper.close()
 
     assert f"message {hung_id} hung" in caplog.text
-    assert "releasing it and 1 unstarted message(s)" in caplog.text
+    assert "releasing it and 1 other unpublished message(s)" in caplog.text
     # Back at once (the queue's lease is 60 s), and the done one was deleted.
     back = wiring.input_queue.receive(10, wait_seconds=1)
     assert sorted(m["MessageId"] for m in back) == sorted([hung_id, waiting_id])
     assert done_id not in [m["MessageId"] for m in back]
+
+
+def test_a_hung_task_hands_back_a_message_whose_outputs_were_not_yet_published(
+    wiring: Wiring, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Outputs are published per batch: a finished task's message is not done until then."""
+    _, prepared_id, hung_id = send_batch(wiring, "done", "prepared", "hung")
+    wiring.input_queue_visibility(60)
+    done, prepared, hung = wiring.input_queue.receive(10, wait_seconds=1)
+    called = threading.Event()
+    keeper = LeaseKeeper(wiring.input_queue, task_timeout_seconds=1, on_hung_task=called.set)
+
+    with caplog.at_level(logging.ERROR, logger="pylon.leases"), keeper.hold([done, prepared, hung]) as held:
+        held.start(done)
+        held.succeeded(done)
+        held.start(prepared)
+        held.prepared(prepared)
+        held.start(hung)
+        assert called.wait(15)
+    keeper.close()
+
+    assert "releasing it and 1 other unpublished message(s)" in caplog.text
+    back = wiring.input_queue.receive(10, wait_seconds=1)
+    assert sorted(m["MessageId"] for m in back) == sorted([prepared_id, hung_id])
 
 
 def test_a_closed_keeper_serves_again_on_the_next_hold(wiring: Wiring) -> None:
@@ -165,23 +189,25 @@ def test_a_closed_keeper_serves_again_on_the_next_hold(wiring: Wiring) -> None:
     keeper.close()
 
 
-def test_a_hung_task_ends_the_process_and_its_message_is_redelivered_at_once(
+def test_a_hung_task_ends_the_process_and_its_batch_is_redelivered_at_once(
     wiring: Wiring,
 ) -> None:
     wiring.input_queue_visibility(120)
     config = dict(wiring.config(ComponentKind.PIPELINE, TASK_TIMEOUT_SECONDS=2))
-    _, hung_id, waiting_id = send_batch(wiring, "first", "hang", "after")
+    first_id, hung_id, waiting_id = send_batch(wiring, "first", "hang", "after")
 
     process = run_component_process("tests.runtime.hanging_component", json.dumps(config))
 
     assert process.returncode == HUNG_TASK_EXIT_CODE, process.stderr
     assert f"message {hung_id} hung: still in hand after TASK_TIMEOUT_SECONDS=2" in process.stderr
+    assert "releasing it and 2 other unpublished message(s)" in process.stderr
     assert "Traceback" not in process.stderr
-    outputs = [m.body for m in wiring.collect(2) if m.objectType is ObjectType.RAW_CONTENT]
-    assert outputs == ["FIRST"]
-    back = wiring.input_queue.receive(10, wait_seconds=1)  # not after the 120 s lease
-    assert sorted(m["MessageId"] for m in back) == sorted([hung_id, waiting_id])
+    # "first" was prepared, but a batch's outputs are published together, after the hang:
+    # nothing went out, and all three come back now (not after the 120 s lease).
+    back = wiring.input_queue.receive(10, wait_seconds=1)
+    assert sorted(m["MessageId"] for m in back) == sorted([first_id, hung_id, waiting_id])
     assert {m["Attributes"]["ApproximateReceiveCount"] for m in back} == {"2"}
+    assert wiring.observer.receive(10, wait_seconds=1) == []
 
 
 def test_a_refused_delete_is_logged_and_the_batch_still_reports_success(

@@ -1,0 +1,58 @@
+"""`JsonSerializable.to_json`: the text of `to_dict()`, nested bodies included."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import pytest
+
+from pylon.interfaces.serializing import JsonSerializable
+from pylon.models.lambda_event import LambdaEvent
+
+
+@dataclass
+class Reading(JsonSerializable):
+    station: str
+    value: float
+
+
+@dataclass
+class Report(JsonSerializable):
+    title: str
+    readings: list[Reading] = field(default_factory=list)
+    latest: Reading | None = None
+    tags: dict[str, list[Reading]] = field(default_factory=dict)
+
+
+def _report() -> Report:
+    first, second = Reading("a", 1.5), Reading("b", 2.0)
+    return Report("day", [first, second], second, {"north": [first]})
+
+
+def test_nested_bodies_encode_exactly_as_to_dict_does() -> None:
+    report = _report()
+
+    text = report.to_json()
+
+    assert text == json.dumps(report.to_dict(), separators=(",", ":"), ensure_ascii=False)
+    assert json.loads(text)["tags"] == {"north": [{"station": "a", "value": 1.5}]}
+    again = Report.from_json(text)
+    assert (again.readings, again.latest) == (report.readings, report.latest)
+
+
+def test_extra_fields_of_a_nested_body_survive_encoding() -> None:
+    data = {"title": "day", "latest": {"station": "a", "value": 1, "calibrated": True}}
+
+    again = json.loads(Report.from_dict(data).to_json())
+
+    assert again["latest"] == {"station": "a", "value": 1, "calibrated": True}
+
+
+def test_a_body_with_its_own_to_dict_is_encoded_through_it() -> None:
+    assert LambdaEvent({"source": "aws.events"}).to_json() == '{"source":"aws.events"}'
+
+
+def test_a_value_json_cannot_encode_is_a_type_error_naming_its_type() -> None:
+    with pytest.raises(TypeError, match="set is not JSON serializable"):
+        Report("day", tags={"x": {1, 2}}).to_json()  # type: ignore[dict-item]
