@@ -4,8 +4,7 @@ trace is printed where Pylon diagnosed the problem itself.
 
 Tables: message bodies and attributes (with wrong MIME types, non-UTF-8 payloads and
 oversized outputs) through a running component; Lambda event shapes; config values at
-start-up; pipeline spec files through the CLI. (Capture-file lines get their own table
-with the capture format.)
+start-up; pipeline spec files and capture-file lines through the CLI.
 """
 
 from __future__ import annotations
@@ -494,3 +493,70 @@ def test_bad_spec_is_one_error_line_and_provisions_nothing(
     assert result.exit_code == 1
     assert error in _one_line(result.output) and "Traceback" not in result.output
     assert boto3.client("sqs").list_queues().get("QueueUrls", []) == []
+
+
+# ---------------------------------------------------------------- capture lines
+
+GOOD_LINE = (
+    (Path(__file__).parents[2] / "examples" / "readme" / "greetings.capture.jsonl")
+    .read_bytes()
+    .splitlines()[0]
+)
+
+CAPTURE_CASES = [
+    pytest.param(GOOD_LINE[:120], "line 2: not valid JSON", id="capture-truncated-line"),
+    pytest.param(b'["v", 1]', "line 2: expected a JSON object, got list", id="capture-not-an-object"),
+    pytest.param(
+        GOOD_LINE.replace(b'"v":1', b'"v":7'),
+        "line 2: capture format v7 is newer than this Pylon reads (v1); upgrade pylon-pipelines",
+        id="capture-newer-format-version",
+    ),
+    pytest.param(
+        GOOD_LINE.replace(b'"body":"hi",', b""),
+        "line 2: field(s) ['body'] missing",
+        id="capture-missing-body",
+    ),
+    pytest.param(
+        GOOD_LINE.replace(b'"body":"hi"', b'"body":{"text":"hi"}'),
+        "line 2: 'body' must be a string",
+        id="capture-body-not-text",
+    ),
+    pytest.param(
+        GOOD_LINE.replace(b'"capturedAt":"2024-05-01T09:01:00.040Z"', b'"capturedAt":"yesterday"'),
+        "'yesterday' is not an ISO 8601 date-time",
+        id="capture-bad-timestamp",
+    ),
+    pytest.param(
+        GOOD_LINE.replace(b'"body":"hi"', b'"body":"caf\xe9"'),  # Latin-1, not UTF-8
+        "line 2: not UTF-8 text",
+        id="capture-non-utf8-bytes",
+    ),
+]
+
+
+@pytest.mark.parametrize(("bad_line", "error"), CAPTURE_CASES)
+def test_bad_capture_line_names_its_line_and_sends_nothing_unless_skipped(
+    aws_env: AwsEndpoint, tmp_path: Path, bad_line: bytes, error: str
+) -> None:
+    queue_url = boto3.client("sqs").create_queue(QueueName="replayed")["QueueUrl"]
+    capture = tmp_path / "traffic.jsonl"
+    capture.write_bytes(b"\n".join([GOOD_LINE, bad_line, GOOD_LINE]) + b"\n")
+    replay = ["replay", str(capture), "--to", "replayed", "--endpoint", aws_env.endpoint_url]
+
+    refused = CliRunner().invoke(app, replay)
+    nothing_sent = _queue_size(queue_url)
+    skipped = CliRunner().invoke(app, [*replay, "--skip-bad-lines"])
+
+    assert refused.exit_code == 1
+    assert error in _one_line(refused.output) and "Traceback" not in refused.output
+    assert nothing_sent == 0
+    assert skipped.exit_code == 0, skipped.output
+    assert "line 2" in _one_line(skipped.output)
+    assert _queue_size(queue_url) == 2
+
+
+def _queue_size(queue_url: str) -> int:
+    attributes = boto3.client("sqs").get_queue_attributes(
+        QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages"]
+    )["Attributes"]
+    return int(attributes["ApproximateNumberOfMessages"])
