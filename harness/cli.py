@@ -182,11 +182,16 @@ def provision_command(
         typer.Option(help="NAME=PORT of a spec service run elsewhere (repeatable)."),
     ] = None,
     config_in_ssm: Annotated[
-        bool, typer.Option(help="Store every component's PYLON_CONFIG in SSM (/pylon/<pipeline>/<component>).")
+        bool,
+        typer.Option(
+            help="Store every component's PYLON_CONFIG in SSM (/pylon/<pipeline>/<component>)."
+        ),
     ] = False,
     local_polling: Annotated[
         bool,
-        typer.Option(help="1 s long polls (as under `pylon up`) unless the spec sets WAIT_TIME_SECONDS."),
+        typer.Option(
+            help="1 s long polls (as under `pylon up`) unless the spec sets WAIT_TIME_SECONDS."
+        ),
     ] = False,
     wait: Annotated[
         float, typer.Option(help="Wait up to this many seconds for the emulator to be healthy.")

@@ -45,7 +45,9 @@ def redrive_command(
     ] = None,
     endpoint: Annotated[
         str | None,
-        typer.Option(help="AWS-compatible endpoint URL (default: $PYLON_ENDPOINT, or the background emulator)."),
+        typer.Option(
+            help="AWS-compatible endpoint URL (default: $PYLON_ENDPOINT, or the background emulator)."
+        ),
     ] = None,
     allow_remote: Annotated[
         bool, typer.Option("--allow-remote", help="Allow an endpoint that is not on this machine.")

@@ -17,7 +17,9 @@ image_app = typer.Typer(
     help="Docker images: the Pylon base image, the harness image, MiniStack as LocalStack.",
     no_args_is_help=True,
 )
-layer_app = typer.Typer(help="The Lambda layer with Pylon and its dependencies.", no_args_is_help=True)
+layer_app = typer.Typer(
+    help="The Lambda layer with Pylon and its dependencies.", no_args_is_help=True
+)
 
 
 @layer_app.command("build")
@@ -27,7 +29,8 @@ def layer_build(
         Architecture, typer.Option(help="Lambda architecture the wheels must run on.")
     ] = Architecture.X86_64,
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Zip to write (default: a name per target).")
+        Path | None,
+        typer.Option("--output", "-o", help="Zip to write (default: a name per target)."),
     ] = None,
     with_sdk: Annotated[
         bool, typer.Option(help="Also ship boto3/botocore (Lambda's runtimes provide them).")
@@ -83,9 +86,13 @@ def image_build(
             recipes.append(images.emulator_recipe(from_image))
         docker_engine = engine.client()
         try:
-            return images.build_images(docker_engine, recipes, lambda line: console.print(f"[dim]{line}[/dim]"))
+            return images.build_images(
+                docker_engine, recipes, lambda line: console.print(f"[dim]{line}[/dim]")
+            )
         finally:
             docker_engine.close()
 
     for built in _run(action):
-        console.print(f"[bold]{built.tag}[/bold] {built.image_id[7:19]} {built.size_bytes / 1e6:.0f} MB")
+        console.print(
+            f"[bold]{built.tag}[/bold] {built.image_id[7:19]} {built.size_bytes / 1e6:.0f} MB"
+        )

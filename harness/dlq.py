@@ -162,7 +162,9 @@ class _Redrive:
         ]
         response = self.sqs.send_message_batch(QueueUrl=destination, Entries=entries)
         sent = [messages[int(ok["Id"])] for ok in response.get("Successful", [])]
-        refused = {int(f["Id"]): f.get("Message", f.get("Code", "")) for f in response.get("Failed", [])}
+        refused = {
+            int(f["Id"]): f.get("Message", f.get("Code", "")) for f in response.get("Failed", [])
+        }
         if sent:
             self.sqs.delete_message_batch(
                 QueueUrl=self.url,
@@ -196,6 +198,4 @@ def _queue_url(sqs: SQSClient, name_or_url: str) -> str:
     try:
         return sqs.get_queue_url(QueueName=name_or_url)["QueueUrl"]
     except sqs.exceptions.QueueDoesNotExist:
-        raise RedriveError(
-            f"no queue named {name_or_url!r} at {sqs.meta.endpoint_url}"
-        ) from None
+        raise RedriveError(f"no queue named {name_or_url!r} at {sqs.meta.endpoint_url}") from None

@@ -12,12 +12,12 @@ from __future__ import annotations
 import contextlib
 from enum import StrEnum
 from pathlib import Path
-from types import TracebackType
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 import boto3
 
 from harness.endpoints import AwsEndpoint
+from harness.lifecycle import Running
 from harness.lineage.recorder import with_lineage_recorder
 from harness.lineage.store import LineageStore
 from harness.provision import ProvisionedComponent, ProvisionedPipeline, provision, teardown
@@ -55,15 +55,11 @@ class Runner(StrEnum):
     NONE = "none"
 
 
-class _Stoppable(Protocol):
-    def stop(self) -> object: ...
-
-
 def _discard(name: str, line: str) -> None:
     """The default LineSink: tests read logs through caplog, not stdout."""
 
 
-class LocalPipeline:
+class LocalPipeline(Running):
     def __init__(
         self,
         spec: PipelineSpec,
@@ -86,7 +82,7 @@ class LocalPipeline:
         self._session = session or boto3.session.Session()
         self._allow_remote = allow_remote
         self._record_topics = record_topics
-        self._running: list[_Stoppable] = []
+        self._running: list[Running] = []
         self.provisioned: ProvisionedPipeline | None = None
         self.recorders: dict[str, TopicRecorder] = {}
 
@@ -121,7 +117,7 @@ class LocalPipeline:
         for component in lambdas:
             self._launch(self._esm_loop(component), True)
 
-    def _task_runner(self, components: list[ProvisionedComponent]) -> _Stoppable:
+    def _task_runner(self, components: list[ProvisionedComponent]) -> Running:
         """Long-running components as processes, or as containers (the docker extra)."""
         if self.run is Runner.CONTAINERS:
             from harness.containers.runner import ContainerRunner
@@ -134,10 +130,10 @@ class LocalPipeline:
         component_object.configure(component_config(component))
         return EventSourceMappingLoop.for_component(component, component_object)
 
-    def _launch(self, runner: _Stoppable, needed: bool) -> None:
+    def _launch(self, runner: Running, needed: bool) -> None:
         if not needed:
             return
-        runner.start()  # type: ignore[attr-defined]
+        runner.start()
         self._running.append(runner)
 
     def stop(self) -> None:
@@ -153,18 +149,6 @@ class LocalPipeline:
                 recorder.close()
         if self.provisioned is not None:
             teardown(self.provisioned, self._session)
-
-    def __enter__(self) -> LocalPipeline:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # ------------------------------------------------------------ using it
 

@@ -21,11 +21,11 @@ import json
 import logging
 import time
 import uuid
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, cast
 
 import boto3
 
+from harness.lifecycle import Closing
 from pylon.aws.clients import new_client
 from pylon.aws.sqs import SqsQueue
 from pylon.wire import SqsMessage
@@ -43,7 +43,7 @@ HOLD_SECONDS = 60
 logger = logging.getLogger(__name__)
 
 
-class TopicTap:
+class TopicTap(Closing):
     """A temporary, unfiltered, raw subscription of a new queue to `topic_arn`."""
 
     def __init__(self, topic_arn: str, session: boto3.session.Session | None = None) -> None:
@@ -94,17 +94,6 @@ class TopicTap:
     def close(self) -> None:
         self._sns.unsubscribe(SubscriptionArn=self.subscription_arn)
         self._sqs.delete_queue(QueueUrl=self.queue_url)
-
-    def __enter__(self) -> TopicTap:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 class QueuePeek:

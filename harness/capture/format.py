@@ -28,10 +28,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 from harness.errors import HarnessError
+from harness.lifecycle import Closing
 
 FORMAT_VERSION = 1
 _REQUIRED = ("v", "messageId", "body", "attributes", "capturedAt", "source")
@@ -240,7 +240,7 @@ def _text(raw: bytes, where: str) -> str:
 # ---------------------------------------------------------------- writing
 
 
-class CaptureWriter:
+class CaptureWriter(Closing):
     """Appends captured messages to a file, one flushed line each.
 
     Flushing per line means an interrupted capture leaves every whole line readable; at
@@ -260,14 +260,3 @@ class CaptureWriter:
 
     def close(self) -> None:
         self._handle.close()
-
-    def __enter__(self) -> CaptureWriter:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

@@ -40,8 +40,7 @@ def client() -> docker.DockerClient:
         found.ping()
     except docker.errors.DockerException as exc:
         raise DockerUnavailableError(
-            f"no Docker engine answers ({_first_line(exc)}); start one (dockerd) or set "
-            "DOCKER_HOST"
+            f"no Docker engine answers ({_first_line(exc)}); start one (dockerd) or set DOCKER_HOST"
         ) from None
     found.api.timeout = _API_TIMEOUT_S
     return found

@@ -133,9 +133,7 @@ def make_wheelhouse(root: Path, log: LogSink) -> Path:
 # ---------------------------------------------------------------- docker build
 
 
-def build_image(
-    engine: docker.DockerClient, root: Path, recipe: ImageRecipe, log: LogSink
-) -> str:
+def build_image(engine: docker.DockerClient, root: Path, recipe: ImageRecipe, log: LogSink) -> str:
     """Build one recipe with the engine's classic builder; return the image id.
 
     The builder's RUN steps use the host network: an engine without a bridge

@@ -16,13 +16,13 @@ import threading
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
-from types import TracebackType
 from typing import TYPE_CHECKING
 
 from harness.containers import engine
 from harness.containers.images import ensure_pylon_images
 from harness.containers.ownership import ownership_labels, remove_orphans
 from harness.endpoints import AwsEndpoint
+from harness.lifecycle import Running
 from harness.provision import ProvisionedComponent
 from harness.run.output import LineSink
 from harness.run.processes import STOP_GRACE_SECONDS
@@ -63,7 +63,7 @@ def _pump_logs(name: str, container: Container, sink: LineSink) -> threading.Thr
     return thread
 
 
-class ContainerRunner:
+class ContainerRunner(Running):
     """Starts components as containers; `stop()` (or leaving the `with`) removes them all."""
 
     def __init__(
@@ -137,18 +137,6 @@ class ContainerRunner:
             self._engine = None
         return codes
 
-    def __enter__(self) -> ContainerRunner:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
 
 def _wait_then_remove(container: Container) -> int:
     """The container's exit code once it stopped (killed after the grace); it is removed."""
@@ -158,7 +146,9 @@ def _wait_then_remove(container: Container) -> int:
     try:
         code = int(container.wait(timeout=STOP_GRACE_SECONDS)["StatusCode"])
     except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError):
-        logger.warning("%s ignored SIGTERM for %.0f s; killing it", container.name, STOP_GRACE_SECONDS)
+        logger.warning(
+            "%s ignored SIGTERM for %.0f s; killing it", container.name, STOP_GRACE_SECONDS
+        )
         container.remove(force=True)  # SIGKILL, then gone: nothing left to wait for
         return -9  # as subprocess reports a process killed by signal 9
     try:
@@ -166,4 +156,3 @@ def _wait_then_remove(container: Container) -> int:
     except docker.errors.NotFound:
         logger.debug("%s was already removed", container.name)
     return code
-

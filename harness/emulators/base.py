@@ -7,16 +7,13 @@ are interchangeable.
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
-from types import TracebackType
-from typing import TypeVar
+from abc import abstractmethod
 
 from harness.endpoints import AwsEndpoint
+from harness.lifecycle import Running
 
-_Self = TypeVar("_Self", bound="Emulator")
 
-
-class Emulator(ABC):
+class Emulator(Running):
     """An AWS emulator with a lifecycle (start/stop) and a cheap state wipe (reset).
 
     Use it as a context manager to make sure it is stopped:
@@ -53,15 +50,3 @@ class Emulator(ABC):
     def endpoint(self) -> AwsEndpoint:
         """The endpoint with its region: what `aws_env` and subprocesses are given."""
         return AwsEndpoint(self.endpoint_url, self.region)
-
-    def __enter__(self: _Self) -> _Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()

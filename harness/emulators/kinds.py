@@ -1,6 +1,6 @@
 """The emulators Pylon can start itself, by name: for `--emulator` and `PYLON_EMULATOR`.
 
-    with new_emulator(EmulatorKind.LOCALSTACK) as emulator: ...
+with new_emulator(EmulatorKind.LOCALSTACK) as emulator: ...
 """
 
 from __future__ import annotations

@@ -72,7 +72,9 @@ def signal_component(runner: ProcessRunner, name: str, signum: signal.Signals) -
     try:
         os.killpg(process.pid, signum)
     except ProcessLookupError:
-        raise FaultError(f"component {name!r} (pid {process.pid}) ended before {signum.name}") from None
+        raise FaultError(
+            f"component {name!r} (pid {process.pid}) ended before {signum.name}"
+        ) from None
     return process.pid
 
 

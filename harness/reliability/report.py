@@ -82,7 +82,13 @@ class ReliabilityReport:
             f"| {f.at_seconds} | {f.kind} | {f.count} | {f.target} | {f.detail} |"
             for f in self.faults
         ]
-        lines += ["", "## Dead letters", "", "| stage | input | message id | reason |", "|---|---|---|---|"]
+        lines += [
+            "",
+            "## Dead letters",
+            "",
+            "| stage | input | message id | reason |",
+            "|---|---|---|---|",
+        ]
         lines += [
             f"| {d.stage} | {d.key} | {d.message_id} | {d.reason or '(no reason logged)'} |"
             for d in self.dead_letters

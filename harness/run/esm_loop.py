@@ -27,12 +27,12 @@ import time
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import boto3
 
 from harness.errors import HarnessError
+from harness.lifecycle import Running
 from harness.provision import ProvisionedComponent
 from harness.run.inprocess import component_config
 from pylon.aws.clients import new_client
@@ -157,7 +157,7 @@ def _failed_id(failure: object, known: set[str]) -> str:
 # ---------------------------------------------------------------- the loop
 
 
-class EventSourceMappingLoop:
+class EventSourceMappingLoop(Running):
     """Polls one queue and invokes one handler with each batch, as Lambda's mapping does."""
 
     def __init__(
@@ -294,18 +294,6 @@ class EventSourceMappingLoop:
                 self.function_name,
                 timeout_seconds,
             )
-
-    def __enter__(self) -> EventSourceMappingLoop:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def _receive(self) -> list[SqsMessage]:
         response = self._client.receive_message(

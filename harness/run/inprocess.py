@@ -11,9 +11,9 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from types import TracebackType
 
 from harness.errors import HarnessError
+from harness.lifecycle import Running
 from harness.provision import ProvisionedComponent
 from harness.run.loader import load_component
 from pylon.config import ComponentConfig, ComponentKind
@@ -37,7 +37,7 @@ def component_config(component: ProvisionedComponent) -> ComponentConfig:
     )
 
 
-class InProcessRunner:
+class InProcessRunner(Running):
     """Runs components in daemon threads until `stop()`."""
 
     def __init__(
@@ -98,15 +98,3 @@ class InProcessRunner:
         for thread in self._threads:
             thread.join(timeout_s)
         self._threads.clear()
-
-    def __enter__(self) -> InProcessRunner:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()

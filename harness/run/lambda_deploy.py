@@ -26,7 +26,6 @@ import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -36,6 +35,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 import pylon
 from harness.endpoints import AwsEndpoint
 from harness.errors import HarnessError
+from harness.lifecycle import Running
 from harness.provision import ProvisionedComponent
 from harness.zip_archive import is_bytecode, package_dir, tree_files, write_entry
 from pylon.config import ComponentKind
@@ -163,7 +163,7 @@ def remove_lambda(deployed: DeployedLambda, session: boto3.session.Session | Non
         ) from exc
 
 
-class LambdaRunner:
+class LambdaRunner(Running):
     """Deploys components as Lambda functions on `start()`, removes them on `stop()`.
 
     It stands beside the process and in-process runners: `with LambdaRunner(components,
@@ -194,18 +194,6 @@ class LambdaRunner:
         """Remove every deployed function; idempotent."""
         while self.deployed:
             remove_lambda(self.deployed.pop(), self._session)
-
-    def __enter__(self) -> LambdaRunner:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 def _input_queue_arn(component: ProvisionedComponent) -> str:

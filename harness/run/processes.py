@@ -11,10 +11,10 @@ import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from types import TracebackType
 
 from harness.emulators.process import parent_death_hook, reap_group, request_stop
 from harness.endpoints import AwsEndpoint
+from harness.lifecycle import Running
 from harness.provision import ProvisionedComponent
 from harness.run.output import LineSink, pump_lines
 
@@ -45,7 +45,7 @@ def component_environment(
     return env
 
 
-class ProcessRunner:
+class ProcessRunner(Running):
     """Starts components as subprocesses; `stop()` (or leaving the `with`) stops them all."""
 
     def __init__(
@@ -89,15 +89,3 @@ class ProcessRunner:
         }
         self.processes.clear()
         return codes
-
-    def __enter__(self) -> ProcessRunner:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()

@@ -17,12 +17,12 @@ import urllib.error
 import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 from harness.emulators.ministack import free_loopback_port
 from harness.emulators.process import stop_group
 from harness.errors import HarnessError
+from harness.lifecycle import Running
 from harness.run.output import LineSink, pump_lines
 from harness.run.processes import start_piped
 from harness.spec import PipelineSpec, ServiceSpec
@@ -61,7 +61,7 @@ def with_service_ports(spec: PipelineSpec, ports: Mapping[str, int]) -> Pipeline
     return dataclasses.replace(spec, components=components)
 
 
-class ServiceRunner:
+class ServiceRunner(Running):
     """Starts every service, waits until each is ready, stops them all on exit."""
 
     def __init__(self, services: Mapping[str, ServiceSpec], sink: LineSink, cwd: Path) -> None:
@@ -99,18 +99,6 @@ class ServiceRunner:
         for process in self._processes.values():
             stop_group(process)
         self._processes.clear()
-
-    def __enter__(self) -> ServiceRunner:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 def _fill_port(text: str, port: int) -> str:

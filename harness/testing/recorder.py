@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from types import TracebackType
 
 import boto3
 
+from harness.lifecycle import Closing
 from harness.taps import TopicTap
 from harness.testing.waiting import wait_until
 from pylon.aws.s3 import S3Store
@@ -25,7 +25,7 @@ from pylon.wire import InboundMessage
 Predicate = Callable[[BaseMessage], bool]
 
 
-class TopicRecorder:
+class TopicRecorder(Closing):
     """Records the messages published on one topic from the moment it is created."""
 
     def __init__(self, topic_arn: str, session: boto3.session.Session | None = None) -> None:
@@ -48,7 +48,6 @@ class TopicRecorder:
         with self._lock:
             self.messages.extend(new)
         return new
-
 
     def wait_for(
         self, count: int = 1, predicate: Predicate | None = None, timeout_s: float = 15.0
@@ -79,17 +78,6 @@ class TopicRecorder:
 
     def close(self) -> None:
         self._tap.close()
-
-    def __enter__(self) -> TopicRecorder:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def decode_leniently(inbound: InboundMessage, s3: S3Store) -> BaseMessage:

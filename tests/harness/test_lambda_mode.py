@@ -409,9 +409,10 @@ def test_a_runtime_crash_mid_batch_loses_nothing_and_redone_records_keep_their_i
     aws_env: AwsEndpoint,
     tmp_path: Path,
 ) -> None:
-    """The runtime dies (os._exit, as on an out-of-memory kill) after publishing "a" and
-    "b" but before returning: the mapping fails the whole batch, every record comes back,
-    the redone ones with the same ingestionId, and nothing is lost.
+    """The runtime dies (os._exit, as on an out-of-memory kill) mid-batch, after "a" and
+    "b" were processed (their outputs wait for the batch's publish): the mapping fails the
+    whole batch, every record comes back, the redone ones with the same ingestionId, and
+    nothing is lost.
 
     Emulator gap: after a worker dies, MiniStack 1.5.33's warm worker pool fails the next
     invocation or two (its code directory is removed under the new worker: "No module
@@ -443,7 +444,9 @@ def test_a_runtime_crash_mid_batch_loses_nothing_and_redone_records_keep_their_i
         pass  # everything published so far, duplicates included
     bodies = raw_bodies(recorder)
     assert set(bodies) == {"A", "B", "C", "CRASH", "WARM"}
-    assert bodies.count("A") >= 2  # published before the crash, and again after it
+    # Outputs are published per batch: nothing of the crashed batch went out before the
+    # crash, so the redone batch publishes each output once (at-least-once allows more).
+    assert bodies.count("A") >= 1
     ids: dict[str, set[str | None]] = {}
     for message in recorder.of_type(ObjectType.RAW_CONTENT):
         ids.setdefault(str(message.body), set()).add(message.ingestionId)

@@ -1,0 +1,56 @@
+"""Context-manager plumbing shared by everything the harness starts or opens.
+
+`Running` things (runners, emulators, a local pipeline) are started on entering a `with`
+block and stopped on leaving it; `Closing` things (taps, recorders, writers) are open
+from construction and closed on leaving it. Subclasses write `start`/`stop` or `close`
+only.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from types import TracebackType
+from typing import Self
+
+
+class Running(ABC):
+    """Started by `with`, stopped when the block ends (however it ends)."""
+
+    @abstractmethod
+    def start(self) -> object:
+        """Start; return once running."""
+
+    @abstractmethod
+    def stop(self) -> object:
+        """Stop and release what `start` took; safe to call twice."""
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+class Closing(ABC):
+    """Open from construction; closed when the `with` block ends (however it ends)."""
+
+    @abstractmethod
+    def close(self) -> object:
+        """Release what the object holds (queues, subscriptions, files)."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
