@@ -40,7 +40,7 @@ from pylon.codec import decode, encode, inbound_from_lambda_record, inbound_from
 from pylon.config import ComponentConfig, ComponentKind
 from pylon.execution import Execution
 from pylon.lineage import LineageHook
-from pylon.logs import TEXT_FORMAT, heartbeat
+from pylon.logs import TextFormatter, heartbeat
 from pylon.models.data_asset import DataAsset
 from pylon.models.messages import BaseMessage, ObjectType
 from pylon.observability import TimingHook
@@ -96,7 +96,7 @@ def logs_to_null_device() -> Iterator[None]:
     saved, level = list(root.handlers), pylon_logger.level
     with open(os.devnull, "w") as sink:
         handler = logging.StreamHandler(sink)
-        handler.setFormatter(logging.Formatter(TEXT_FORMAT))
+        handler.setFormatter(TextFormatter())
         root.handlers = [handler]
         try:
             yield

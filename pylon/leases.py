@@ -25,6 +25,7 @@ code 70; ECS (or compose's `restart:`, or the harness supervisor) starts a fresh
 from __future__ import annotations
 
 import logging
+import math
 import os
 import threading
 import time
@@ -146,6 +147,8 @@ class LeaseKeeper:
         self._thread: threading.Thread | None = None
         # Each thread serves one generation; close() ends it, a later hold() starts anew.
         self._generation = 0
+        # When the keeper's thread wakes next (monotonic), -inf while it is awake.
+        self._wake_at = -math.inf
 
     @classmethod
     def for_config(
@@ -171,7 +174,7 @@ class LeaseKeeper:
         with self._condition:
             self._batches.append(batch)
             self._start_thread()
-            self._condition.notify()
+            self._wake_if_sooner(batch.renew_at)
         return batch
 
     def close(self) -> None:
@@ -196,6 +199,17 @@ class LeaseKeeper:
             batch.deadline = None
             if state is _State.IN_HAND and self.task_timeout_seconds:
                 batch.deadline = time.monotonic() + self.task_timeout_seconds
+                self._wake_if_sooner(batch.deadline)
+
+    def _wake_if_sooner(self, moment: float) -> None:
+        """Wake the keeper's thread if `moment` comes before its next wake-up (lock held).
+
+        Only then: a woken thread takes the GIL at the worker's next system call, and a
+        thread switch per message or batch costs more than the message's own work. A
+        cleared deadline or a dropped message needs no wake-up either; the keeper
+        re-reads every batch whenever it wakes.
+        """
+        if moment < self._wake_at:
             self._condition.notify()
 
     def _forget(self, batch: HeldBatch) -> None:
@@ -241,7 +255,10 @@ class LeaseKeeper:
                 self._batches.remove(batch)
             if renewals or hung:
                 return renewals, hung
-            self._condition.wait(self._seconds_to_next_event(now))
+            timeout = self._seconds_to_next_event(now)
+            self._wake_at = math.inf if timeout is None else now + timeout
+            self._condition.wait(timeout)
+            self._wake_at = -math.inf
         return None
 
     def _seconds_to_next_event(self, now: float) -> float | None:

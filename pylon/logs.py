@@ -23,7 +23,7 @@ REDACTED = "***"
 
 
 def heartbeat(where: str) -> None:
-    logger.info("heartbeat %s", where, extra={"heartbeat": where})
+    _info("heartbeat %s", (where,), {"heartbeat": where})
 
 
 @contextmanager
@@ -37,12 +37,45 @@ def timed(name: str) -> Iterator[None]:
 
 
 def log_timing(name: str, milliseconds: float) -> None:
-    logger.info(
+    _info(
         "timed_execution %s %.3f ms",
-        name,
-        milliseconds,
-        extra={"metric": "timed_execution", "timer": name, "time_ms": round(milliseconds, 3)},
+        (name, milliseconds),
+        {"metric": "timed_execution", "timer": name, "time_ms": round(milliseconds, 3)},
     )
+
+
+def _info(message: str, args: tuple[object, ...], extra: dict[str, object]) -> None:
+    """`logger.info` for the fixed-shape lines above, without the caller lookup.
+
+    Three of these go out per message, and `findCaller`'s stack walk is a good part of a
+    log line's cost; the file and line of a metric line tell nothing. Level, filters,
+    handlers, propagation and redaction apply exactly as for `logger.info`.
+    """
+    if logger.isEnabledFor(logging.INFO):
+        logger.handle(
+            logger.makeRecord(
+                logger.name, logging.INFO, "pylon", 0, message, args, None, extra=extra
+            )
+        )
+
+
+class TextFormatter(logging.Formatter):
+    """`TEXT_FORMAT`, with the timestamp's date and time formatted once per second.
+
+    `strftime` is a good part of formatting a line, and a component logs three lines per
+    message; only the milliseconds change within a second.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(TEXT_FORMAT)
+        self._second: tuple[int, str] = (-1, "")  # one tuple: swapped atomically
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        second, text = self._second
+        if int(record.created) != second:
+            text = time.strftime(self.default_time_format, self.converter(record.created))
+            self._second = (int(record.created), text)
+        return f"{text},{int(record.msecs):03d}"  # logging.Formatter.default_msec_format
 
 
 class JsonFormatter(logging.Formatter):
@@ -105,7 +138,7 @@ def configure_logging(
         if log_format == "json":
             handler.setFormatter(JsonFormatter())
         elif isinstance(handler, _PylonHandler):
-            handler.setFormatter(logging.Formatter(TEXT_FORMAT))
+            handler.setFormatter(TextFormatter())
         _replace_redactor(handler, secrets)
     logger.setLevel(level.upper())
 

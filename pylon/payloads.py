@@ -59,7 +59,7 @@ class PayloadOffloader:
         self._location = S3Location.parse(location, "OUTPUT_PAYLOAD_S3_PATH") if location else None
 
     def offload_if_needed(self, wire: WireMessage) -> WireMessage:
-        size = wire.size_bytes()
+        size = wire.size_bytes
         if size <= SNS_MAX_MESSAGE_BYTES:
             return wire
         if self._location is None:

@@ -7,6 +7,7 @@ translates between the two.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import NotRequired, TypedDict
 
@@ -83,8 +84,12 @@ class WireMessage:
     body: str
     attributes: dict[str, str] = field(default_factory=dict)
 
+    @functools.cached_property
     def size_bytes(self) -> int:
-        """Size as SNS counts it against its limit: body plus attribute names, types, values."""
+        """Size as SNS counts it against its limit: body plus attribute names, types, values.
+
+        Computed once (the message is frozen): batching and offloading both ask for it.
+        """
         attributes = sum(
             len(name.encode()) + len("String") + len(value.encode())
             for name, value in self.attributes.items()

@@ -2,7 +2,7 @@
 
 Each message of a batch is prepared (decoded, task run, outputs encoded) on its own; then
 the outputs of all of them are published together and the batch's done messages deleted
-at once. A message is done only when every one of its outputs was published; a failed
+at once (under `run_forever`, in the background while the next receive goes out). A message is done only when every one of its outputs was published; a failed
 message is left alone, so SQS redelivers it after the visibility timeout and moves it to
 the dead-letter queue after `maxReceiveCount`. While the batch is in hand its messages
 stay leased (`pylon.leases`): renewed until deleted, and a task past
@@ -16,12 +16,14 @@ pause; nothing is lost, because undeleted messages come back after their lease.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from pylon.aws.sqs import SqsQueue
 from pylon.codec import inbound_from_sqs
+from pylon.deletes import BackgroundDeletes, delete_done
 from pylon.errors import PylonError
 from pylon.execution import Execution
 from pylon.leases import HeldBatch, LeaseKeeper
@@ -31,6 +33,9 @@ from pylon.shutdown import StopSignal
 from pylon.wire import InboundMessage, SqsMessage
 
 logger = logging.getLogger(__name__)
+
+# Deletes the done messages of a batch: at once, or handed to BackgroundDeletes.
+Delete = Callable[[list[str]], None]
 
 # Pauses after a failed poll: doubling from the first, capped, reset by a good poll.
 _FIRST_PAUSE_SECONDS = 0.5
@@ -69,27 +74,35 @@ class QueueWorker:
         self._leases = leases or LeaseKeeper.for_config(queue, path.config)
 
     def run_once(self, stop: StopSignal | None = None) -> BatchOutcome:
-        """Receive one batch (long polling) and process it."""
+        """Receive one batch (long polling) and process it; its deletes are done on return."""
+        return self._poll(stop or StopSignal(), self._delete)
+
+    def _poll(self, stop: StopSignal, delete: Delete) -> BatchOutcome:
         config = self._path.config
         raw_messages = self._queue.receive(
             config.max_messages, config.wait_time_seconds, config.visibility_timeout
         )
-        return self.process_batch(raw_messages, stop or StopSignal())
+        return self._process_batch(raw_messages, stop, delete)
 
     def run_forever(self, stop: StopSignal) -> None:
-        """Poll until `stop`; a failed poll is logged and retried after a growing pause."""
+        """Poll until `stop`; a failed poll is logged and retried after a growing pause.
+
+        Each batch's delete runs in the background while the next receive goes out
+        (`pylon.deletes`); leaving waits for the last ones.
+        """
         pause = _FIRST_PAUSE_SECONDS
         try:
-            while not stop.requested:
-                heartbeat("run_forever")
-                try:
-                    self.run_once(stop)
-                except (PylonError, ClientError, BotoCoreError) as error:
-                    _log_poll_failure(self._queue, error, pause)
-                    stop.wait(pause)
-                    pause = min(pause * 2, _MAX_PAUSE_SECONDS)
-                else:
-                    pause = _FIRST_PAUSE_SECONDS
+            with BackgroundDeletes(self._queue) as deletes:
+                while not stop.requested:
+                    heartbeat("run_forever")
+                    try:
+                        self._poll(stop, deletes.submit)
+                    except (PylonError, ClientError, BotoCoreError) as error:
+                        _log_poll_failure(self._queue, error, pause)
+                        stop.wait(pause)
+                        pause = min(pause * 2, _MAX_PAUSE_SECONDS)
+                    else:
+                        pause = _FIRST_PAUSE_SECONDS
         finally:
             self.close()
 
@@ -98,6 +111,12 @@ class QueueWorker:
         self._leases.close()
 
     def process_batch(self, raw_messages: list[SqsMessage], stop: StopSignal) -> BatchOutcome:
+        """Process received messages; the done ones are deleted before this returns."""
+        return self._process_batch(raw_messages, stop, self._delete)
+
+    def _process_batch(
+        self, raw_messages: list[SqsMessage], stop: StopSignal, delete: Delete
+    ) -> BatchOutcome:
         outcome = BatchOutcome()
         with self._leases.hold(raw_messages) as held:
             prepared: list[tuple[SqsMessage, Execution]] = []
@@ -112,7 +131,7 @@ class QueueWorker:
                     continue
                 held.prepared(raw)
                 prepared.append((raw, execution))
-            self._delete(self._publish(prepared, held, outcome))
+            delete(self._publish(prepared, held, outcome))
         return outcome
 
     def _prepare(self, raw: SqsMessage, outcome: BatchOutcome) -> Execution | None:
@@ -143,18 +162,7 @@ class QueueWorker:
         return done
 
     def _delete(self, receipt_handles: list[str]) -> None:
-        """Delete the done messages; if SQS refuses, they are redone later, never lost."""
-        if not receipt_handles:
-            return
-        try:
-            self._queue.delete(receipt_handles)
-        except (PylonError, ClientError, BotoCoreError) as error:
-            logger.error(
-                "deleting %d processed message(s) failed (%s); they will be delivered and "
-                "processed again, with the same ingestionId",
-                len(receipt_handles),
-                error,
-            )
+        delete_done(self._queue, receipt_handles)
 
     def _release(self, remaining: list[SqsMessage], held: HeldBatch, outcome: BatchOutcome) -> None:
         """Stopping: hand unstarted messages back at once instead of after the timeout."""

@@ -19,7 +19,7 @@ def batches(messages: Sequence[WireMessage]) -> Iterator[list[tuple[int, WireMes
     batch: list[tuple[int, WireMessage]] = []
     size = 0
     for index, message in enumerate(messages):
-        message_size = message.size_bytes()
+        message_size = message.size_bytes
         if batch and (len(batch) == MAX_BATCH_ENTRIES or size + message_size > MAX_BATCH_BYTES):
             yield batch
             batch, size = [], 0

@@ -42,7 +42,7 @@ class IngestionStep(JsonSerializable):
             artifactName=artifact_name,
             artifactVersion=artifact_version,
             dimUTCTimestamp=moment.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-            dimUTCDateId=int(moment.strftime("%Y%m%d")),
+            dimUTCDateId=moment.year * 10000 + moment.month * 100 + moment.day,  # YYYYMMDD
             dimUTCHour=moment.hour,
             parentIngestionId=parent_ingestion_id,
         )

@@ -83,7 +83,7 @@ def test_none_body_travels_as_json_null() -> None:
 def test_size_counts_utf8_bytes_of_body_and_attributes() -> None:
     wire = encode(BaseMessage(body="é" * 10))
     attribute_bytes = sum(len(k) + len("String") + len(v) for k, v in wire.attributes.items())
-    assert wire.size_bytes() == 20 + attribute_bytes
+    assert wire.size_bytes == 20 + attribute_bytes
 
 
 def test_sqs_message_attributes_are_read() -> None:

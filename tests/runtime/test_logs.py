@@ -12,8 +12,10 @@ import pytest
 
 from pylon.logs import (
     REDACTED,
+    TEXT_FORMAT,
     JsonFormatter,
     SecretRedactor,
+    TextFormatter,
     configure_logging,
     heartbeat,
     log_timing,
@@ -120,6 +122,22 @@ def test_text_format_timing_line_matches_the_cloudwatch_metric_filter(
     [line] = _lines(capsys.readouterr().err)
     assert line.endswith(f"timed_execution {name} 12.346 ms")
     assert matches_timed_execution_filter(line)
+
+
+@pytest.mark.parametrize(
+    "moments",
+    [
+        [1714554060.001, 1714554060.5, 1714554060.999],  # one second: the date part reused
+        [1714554060.999, 1714554061.0, 1714557661.25],  # next second, next hour
+    ],
+)
+def test_text_formatter_writes_what_the_standard_formatter_writes(moments: list[float]) -> None:
+    ours, standard = TextFormatter(), logging.Formatter(TEXT_FORMAT)
+    for moment in moments:
+        record = logging.LogRecord("pylon", logging.INFO, "", 0, "heartbeat %s", ("x",), None)
+        record.created, record.msecs = moment, (moment - int(moment)) * 1000
+
+        assert ours.format(record) == standard.format(record)
 
 
 def test_metric_filter_matcher_rejects_other_lines() -> None:

@@ -60,9 +60,9 @@ def test_limit_is_decided_in_utf8_bytes_including_attributes(aws_env: object) ->
     boto3.client("s3").create_bucket(Bucket="limits")
     offloader = PayloadOffloader(S3Store(), "s3://limits/p")
     just_fits = encode(BaseMessage(body="x"))
-    room = SNS_MAX_MESSAGE_BYTES - just_fits.size_bytes() + 1
+    room = SNS_MAX_MESSAGE_BYTES - just_fits.size_bytes + 1
     fits = encode(BaseMessage(body="x" * room))
-    assert fits.size_bytes() == SNS_MAX_MESSAGE_BYTES
+    assert fits.size_bytes == SNS_MAX_MESSAGE_BYTES
     assert offloader.offload_if_needed(fits) is fits
     # Same character count, but "é" is two bytes in UTF-8: over the limit.
     over = encode(BaseMessage(body="é" * (room // 2 + 1)))

@@ -1,0 +1,58 @@
+"""`pylon.deletes` against the emulator: background deletes finish before close returns,
+and a failed delete is logged without stopping the ones after it."""
+
+from __future__ import annotations
+
+import logging
+
+import boto3
+import pytest
+
+from pylon.deletes import BackgroundDeletes, delete_done
+from tests.conftest import Wiring
+
+
+def _received(wiring: Wiring, *bodies: str) -> list[str]:
+    """Send `bodies`, receive them all; their receipt handles."""
+    sqs = boto3.client("sqs")
+    for body in bodies:
+        sqs.send_message(QueueUrl=wiring.input_queue.url, MessageBody=body)
+    handles: list[str] = []
+    while len(handles) < len(bodies):
+        handles += [raw["ReceiptHandle"] for raw in wiring.input_queue.receive(10, 1)]
+    return handles
+
+
+def test_background_deletes_are_all_done_when_close_returns(wiring: Wiring) -> None:
+    handles = _received(wiring, *(f"m{i}" for i in range(25)))
+
+    with BackgroundDeletes(wiring.input_queue) as deletes:
+        for start in range(0, len(handles), 10):
+            deletes.submit(handles[start : start + 10])
+
+    assert wiring.visible_input_count() == 0
+
+
+def test_a_refused_delete_is_logged_and_the_next_ones_still_happen(
+    wiring: Wiring, caplog: pytest.LogCaptureFixture
+) -> None:
+    [good] = _received(wiring, "kept going")
+
+    with (
+        caplog.at_level(logging.ERROR, logger="pylon.deletes"),
+        BackgroundDeletes(wiring.input_queue) as deletes,
+    ):
+        deletes.submit(["not-a-receipt-handle"])
+        deletes.submit([good])
+
+    assert "deleting 1 processed message(s) failed" in caplog.text
+    assert "processed again, with the same ingestionId" in caplog.text
+    assert wiring.visible_input_count() == 0
+
+
+def test_delete_done_with_nothing_to_delete_makes_no_request(wiring: Wiring) -> None:
+    class NoRequests:
+        def __getattr__(self, name: str) -> object:
+            raise AssertionError(f"unexpected request {name}")
+
+    delete_done(NoRequests(), [])  # type: ignore[arg-type]
