@@ -29,6 +29,7 @@ from bench.report import Figure, Report, Target, TargetKind
 from harness.emulators.base import Emulator
 from harness.emulators.ministack import MiniStack, install
 from harness.emulators.selection import apply_to_environment
+from harness.errors import EmulatorError
 from harness.provision import provision
 from harness.spec import load_spec
 
@@ -69,27 +70,13 @@ def localstack() -> Emulator:
         raise BackendUnavailableError(
             f"harness.emulators.localstack is not importable ({exc})"
         ) from None
-    reason = docker_unavailable_reason()
+    from harness.containers.engine import unavailable_reason
+
+    reason = unavailable_reason()
     if reason is not None:
         raise BackendUnavailableError(reason)
     emulator: Emulator = module.LocalStackEmulator()
     return emulator
-
-
-def docker_unavailable_reason() -> str | None:
-    """Why no Docker engine can be used here, or None when one answers a ping."""
-    try:
-        import docker
-    except ImportError:
-        return "the docker SDK is not installed (Pylon's docker extra)"
-    try:
-        engine = docker.from_env(timeout=10)
-        engine.ping()
-        engine.close()
-    except docker.errors.DockerException as exc:
-        first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        return f"no Docker engine answers ({first_line})"
-    return None
 
 
 BACKENDS = {
@@ -114,7 +101,12 @@ def time_once(backend: Backend, timings: Timings) -> None:
 
 def time_backend(backend: Backend, repeat: int) -> Timings:
     if backend.warm_up:
-        time_once(backend, Timings())
+        try:
+            time_once(backend, Timings())
+        except EmulatorError as exc:
+            # This first, unmeasured start is the one that fetches the image: an engine
+            # that answers but has no image and no registry cannot measure anything.
+            raise BackendUnavailableError(str(exc)) from None
     timings = Timings()
     for _ in range(repeat):
         time_once(backend, timings)
