@@ -32,29 +32,29 @@ from pylon.wire import SqsMessage
 def follow(target: Target, seconds: float | None = None) -> Generator[BaseMessage, None, None]:
     """Messages as they arrive, until `seconds` pass (or forever); close() to stop early."""
     deadline = None if seconds is None else time.monotonic() + seconds
-    source = _follow_topic(target) if target.kind == "topic" else _follow_queue(target)
-    for message in source:
+    s3 = S3Store()  # one client for the whole tail: offloaded payloads are fetched with it
+    follow_source = _follow_topic if target.kind == "topic" else _follow_queue
+    for message in follow_source(target, s3):
         if message is not None:
             yield message
         if deadline is not None and time.monotonic() >= deadline:
             return
 
 
-def _follow_topic(target: Target) -> Iterator[BaseMessage | None]:
+def _follow_topic(target: Target, s3: S3Store) -> Iterator[BaseMessage | None]:
     with TopicTap(target.address) as tap:
         while True:
-            yield from _decoded(tap.receive(wait_seconds=1))
+            yield from _decoded(tap.receive(wait_seconds=1), s3)
 
 
-def _follow_queue(target: Target) -> Iterator[BaseMessage | None]:
+def _follow_queue(target: Target, s3: S3Store) -> Iterator[BaseMessage | None]:
     with closing(QueuePeek(target.address, hold_seconds=HOLD_SECONDS)) as peek:
         while True:
-            yield from _decoded(peek.receive(wait_seconds=1))
+            yield from _decoded(peek.receive(wait_seconds=1), s3)
 
 
-def _decoded(batch: list[SqsMessage]) -> Iterator[BaseMessage | None]:
+def _decoded(batch: list[SqsMessage], s3: S3Store) -> Iterator[BaseMessage | None]:
     """The batch's messages (undecodable ones shown as text), or one None when empty."""
-    s3 = S3Store()
     yield from (decode_leniently(inbound_from_sqs(raw), s3) for raw in batch)
     if not batch:
         yield None

@@ -105,6 +105,7 @@ class QueuePeek:
         self.queue_url = queue_url
         self.hold_seconds = hold_seconds
         self._sqs: SQSClient = new_client("sqs", session)
+        self._queue = SqsQueue(queue_url, self._sqs)
         # message id -> the latest receipt handle (only the latest one can change visibility)
         self._handles: dict[str, str] = {}
         self._renewed_at = time.monotonic()
@@ -146,8 +147,7 @@ class QueuePeek:
 
     def _change_visibility(self, handles: list[tuple[str, str]], seconds: int) -> list[str]:
         """Set the visibility of (message id, receipt handle) pairs; return refused ids."""
-        queue = SqsQueue(self.queue_url, self._sqs)
-        refused = set(queue.change_visibility([handle for _, handle in handles], seconds))
+        refused = set(self._queue.change_visibility([handle for _, handle in handles], seconds))
         return [message_id for message_id, handle in handles if handle in refused]
 
     def close(self) -> None:
