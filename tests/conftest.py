@@ -16,6 +16,7 @@ from typing import Any
 import boto3
 import pytest
 
+from harness.activity import queue_depth
 from harness.endpoints import AwsEndpoint
 from pylon.aws.sqs import SqsQueue
 from pylon.codec import decode, encode, inbound_from_sqs
@@ -73,14 +74,8 @@ class Wiring:
         )
 
     def visible_input_count(self) -> int:
-        client = boto3.client("sqs")
-        attrs = client.get_queue_attributes(
-            QueueUrl=self.input_queue.url,
-            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-        )["Attributes"]
-        return int(attrs["ApproximateNumberOfMessages"]) + int(
-            attrs["ApproximateNumberOfMessagesNotVisible"]
-        )
+        """Messages in the input queue, waiting or in flight."""
+        return queue_depth(self.input_queue.url).total
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ import boto3
 import pytest
 from typer.testing import CliRunner, Result
 
+from harness.activity import queue_depth
 from harness.cli import app
 from harness.emulators import background
 from harness.endpoints import AwsEndpoint
@@ -51,16 +52,6 @@ def cli(aws_env: AwsEndpoint, monkeypatch: pytest.MonkeyPatch) -> Iterator[Invok
 
 def _subprocess_env(aws_env: AwsEndpoint) -> dict[str, str]:
     return {**os.environ, "PYLON_ENDPOINT": aws_env.endpoint_url, "COLUMNS": "200"}
-
-
-def _queue_depth(url: str) -> int:
-    attributes = boto3.client("sqs").get_queue_attributes(
-        QueueUrl=url,
-        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-    )["Attributes"]
-    return int(attributes["ApproximateNumberOfMessages"]) + int(
-        attributes["ApproximateNumberOfMessagesNotVisible"]
-    )
 
 
 class LineReader:
@@ -199,7 +190,7 @@ def test_send_to_a_queue_keeps_attributes_and_tail_shows_it_without_consuming(
     assert message["Body"] == "hello there"
     assert message["MessageAttributes"]["origin"]["StringValue"] == "cli-test"
     assert message["Attributes"]["ApproximateReceiveCount"] == "2"  # the tail's one receive + ours
-    assert _queue_depth(dlq_url) == 0
+    assert queue_depth(dlq_url).total == 0
 
 
 def test_send_publishes_on_a_topic_by_name(cli: Invoke) -> None:

@@ -21,6 +21,7 @@ from typing import Any
 import boto3
 import pytest
 
+from harness.activity import queue_depth
 from harness.endpoints import AwsEndpoint
 from harness.provision import ProvisionedComponent, provision
 from harness.run.esm_loop import (
@@ -105,17 +106,6 @@ def send_batch(url: str, *bodies: str) -> None:
 def set_visibility_timeout(url: str, seconds: int) -> None:
     boto3.client("sqs").set_queue_attributes(
         QueueUrl=url, Attributes={"VisibilityTimeout": str(seconds)}
-    )
-
-
-def queue_depth(url: str) -> int:
-    """Messages in the queue, visible or in flight."""
-    attributes = boto3.client("sqs").get_queue_attributes(
-        QueueUrl=url,
-        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-    )["Attributes"]
-    return int(attributes["ApproximateNumberOfMessages"]) + int(
-        attributes["ApproximateNumberOfMessagesNotVisible"]
     )
 
 
@@ -257,12 +247,12 @@ def test_loop_deletes_good_records_and_the_poison_one_is_redriven(
 
     recorder.wait_for(2, is_raw_content)
     assert raw_bodies(recorder) == ["A", "B"]
-    assert queue_depth(component.queue_url) == 1
+    assert queue_depth(component.queue_url).total == 1
     with loop:  # redelivered, failed again, then moved after maxReceiveCount receives
         dead = wait_for_dead_letter(component, timeout_s=15)
     assert dead["Body"] == lambda_components.POISON
     assert int(dead["Attributes"]["ApproximateReceiveCount"]) >= 2
-    assert queue_depth(component.queue_url) == 0
+    assert queue_depth(component.queue_url).total == 0
     assert raw_bodies(recorder) == ["A", "B"]  # the good records were never redone
 
 
@@ -278,7 +268,7 @@ def test_loop_deletes_nothing_when_the_handler_raises(
         handled = wait_until(loop.run_once, 10, what="a batch")
 
     assert handled == 2
-    assert queue_depth(component.queue_url) == 2
+    assert queue_depth(component.queue_url).total == 2
     assert "none deleted" in caplog.text
     assert "the whole invocation failed" in caplog.text
 
@@ -358,7 +348,7 @@ def test_deployed_function_reports_the_poison_record_and_the_mapping_keeps_it(
         recorder.wait_for(3, is_raw_content, timeout_s=15)
         dead = wait_for_dead_letter(component, timeout_s=15)
         assert dead["Body"] == lambda_components.POISON
-        assert queue_depth(component.queue_url) == 0
+        assert queue_depth(component.queue_url).total == 0
         # Exactly once each: the good records were deleted, not retried with the poison one.
         assert raw_bodies(recorder) == ["A", "B", "WARM"]
 
@@ -394,12 +384,12 @@ def test_ministack_mapping_deletes_the_batch_when_a_reported_id_is_unknown(
 
     with LambdaRunner([component], aws_env):
         send_batch(url, "a", "b")
-        wait_until(lambda: queue_depth(url) == 0, 30, what="MiniStack to delete the batch")
+        wait_until(lambda: queue_depth(url).total == 0, 30, what="MiniStack to delete the batch")
 
     send_batch(url, "c")
     loop = EventSourceMappingLoop(lambda_components.reports_unknown_record, url)
     assert wait_until(loop.run_once, 10, what="a batch") == 1
-    assert queue_depth(url) == 1
+    assert queue_depth(url).total == 1
 
 
 @pytest.mark.slow
@@ -438,7 +428,7 @@ def test_a_runtime_crash_mid_batch_loses_nothing_and_redone_records_keep_their_i
         send_batch(url, "a", "b", "crash", "c")
 
         wait_until(marker.exists, 15, what="the crash")
-        wait_until(lambda: queue_depth(url) == 0, 60, what="every record to be done")
+        wait_until(lambda: queue_depth(url).total == 0, 60, what="every record to be done")
 
     while recorder.poll(wait_seconds=1):
         pass  # everything published so far, duplicates included
@@ -451,4 +441,4 @@ def test_a_runtime_crash_mid_batch_loses_nothing_and_redone_records_keep_their_i
     for message in recorder.of_type(ObjectType.RAW_CONTENT):
         ids.setdefault(str(message.body), set()).add(message.ingestionId)
     assert all(len(found) == 1 for found in ids.values())  # every redone record: the same id
-    assert queue_depth(dead_letter_url) == 0
+    assert queue_depth(dead_letter_url).total == 0

@@ -15,6 +15,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
+from harness.activity import queue_depth
 from harness.endpoints import AwsEndpoint
 from pylon.aws import (
     DynamoTable,
@@ -61,16 +62,6 @@ def _receive(queue: SqsQueue, count: int, timeout: float = 10, **kwargs: Any) ->
 # ------------------------------------------------------------------------------------ SQS
 
 
-def _queue_depth(session: Session, url: str) -> int:
-    attributes = session.client("sqs").get_queue_attributes(
-        QueueUrl=url,
-        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-    )["Attributes"]
-    return int(attributes["ApproximateNumberOfMessages"]) + int(
-        attributes["ApproximateNumberOfMessagesNotVisible"]
-    )
-
-
 @pytest.fixture
 def queue(boto_session: Session) -> SqsQueue:
     """A queue whose visibility timeout outlasts every test, so only release() frees a message."""
@@ -103,7 +94,7 @@ def test_sqs_delete_accepts_duplicate_receipt_handles_in_one_call(
 
     queue.delete([handles[0], handles[0], handles[1], handles[2], handles[1]])
 
-    assert _queue_depth(boto_session, queue.url) == 0
+    assert queue_depth(queue.url, boto_session).total == 0
 
 
 def test_sqs_delete_of_more_than_ten_handles_removes_them_all(
@@ -114,7 +105,7 @@ def test_sqs_delete_of_more_than_ten_handles_removes_them_all(
 
     queue.delete(handles + handles[:4])
 
-    assert _queue_depth(boto_session, queue.url) == 0
+    assert queue_depth(queue.url, boto_session).total == 0
 
 
 def test_sqs_release_makes_a_received_message_visible_again(queue: SqsQueue) -> None:

@@ -20,6 +20,7 @@ import pytest
 from typer.testing import CliRunner
 
 import pylon
+from harness.activity import queue_depth
 from harness.cli import app
 from harness.endpoints import AwsEndpoint
 from harness.run.esm_loop import LambdaContext, sqs_event_from_messages
@@ -140,9 +141,7 @@ MESSAGE_CASES = [
         BadMessage("x", {"objectType": "spreadsheet"}, "objectType='spreadsheet' is not one of"),
         id="attribute-unknown-object-type",
     ),
-    pytest.param(
-        BadMessage("x", {}, "attribute 'objectType' is missing"), id="attributes-missing"
-    ),
+    pytest.param(BadMessage("x", {}, "attribute 'objectType' is missing"), id="attributes-missing"),
     pytest.param(
         BadMessage("x", {"objectType": b"rawContent"}, "attribute 'objectType' is missing"),
         id="attribute-binary-instead-of-string",
@@ -287,7 +286,9 @@ LAMBDA_CASES = [
         id="lambda-attributes-not-an-object",
     ),
     pytest.param(
-        lambda r: r["messageAttributes"].update(objectType={"dataType": "String", "stringValue": 7}),
+        lambda r: r["messageAttributes"].update(
+            objectType={"dataType": "String", "stringValue": 7}
+        ),
         "message attribute 'objectType' has a non-text value",
         id="lambda-attribute-value-not-text",
     ),
@@ -310,7 +311,9 @@ def _lambda_event(wiring: Wiring) -> dict[str, Any]:
     _send_raw(wiring, "second", RAW)
     messages = wiring.input_queue.receive(10, wait_seconds=1)
     assert len(messages) == 2
-    return dict(sqs_event_from_messages(messages, "arn:aws:sqs:us-east-1:000000000000:in", "us-east-1"))
+    return dict(
+        sqs_event_from_messages(messages, "arn:aws:sqs:us-east-1:000000000000:in", "us-east-1")
+    )
 
 
 @pytest.mark.parametrize(("mutate", "error"), LAMBDA_CASES)
@@ -436,8 +439,12 @@ def test_a_component_process_with_bad_config_prints_one_line_and_exits_78(
     )
 
     assert process.returncode == CONFIG_EXIT_CODE
-    assert process.stderr.strip().splitlines()[-1].endswith(
-        "hangingTask cannot start: config key MAX_MESSAGES must be between 1 and 10, got 0"
+    assert (
+        process.stderr.strip()
+        .splitlines()[-1]
+        .endswith(
+            "hangingTask cannot start: config key MAX_MESSAGES must be between 1 and 10, got 0"
+        )
     )
     assert "Traceback" not in process.stderr
     assert wiring.visible_input_count() == 1
@@ -505,7 +512,9 @@ GOOD_LINE = (
 
 CAPTURE_CASES = [
     pytest.param(GOOD_LINE[:120], "line 2: not valid JSON", id="capture-truncated-line"),
-    pytest.param(b'["v", 1]', "line 2: expected a JSON object, got list", id="capture-not-an-object"),
+    pytest.param(
+        b'["v", 1]', "line 2: expected a JSON object, got list", id="capture-not-an-object"
+    ),
     pytest.param(
         GOOD_LINE.replace(b'"v":1', b'"v":7'),
         "line 2: capture format v7 is newer than this Pylon reads (v1); upgrade pylon-pipelines",
@@ -544,7 +553,7 @@ def test_bad_capture_line_names_its_line_and_sends_nothing_unless_skipped(
     replay = ["replay", str(capture), "--to", "replayed", "--endpoint", aws_env.endpoint_url]
 
     refused = CliRunner().invoke(app, replay)
-    nothing_sent = _queue_size(queue_url)
+    nothing_sent = queue_depth(queue_url).visible
     skipped = CliRunner().invoke(app, [*replay, "--skip-bad-lines"])
 
     assert refused.exit_code == 1
@@ -552,11 +561,4 @@ def test_bad_capture_line_names_its_line_and_sends_nothing_unless_skipped(
     assert nothing_sent == 0
     assert skipped.exit_code == 0, skipped.output
     assert "line 2" in _one_line(skipped.output)
-    assert _queue_size(queue_url) == 2
-
-
-def _queue_size(queue_url: str) -> int:
-    attributes = boto3.client("sqs").get_queue_attributes(
-        QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages"]
-    )["Attributes"]
-    return int(attributes["ApproximateNumberOfMessages"])
+    assert queue_depth(queue_url).visible == 2
