@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from types import TracebackType
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -45,7 +44,8 @@ def delete_done(queue: SqsQueue, receipt_handles: list[str]) -> None:
 
 
 class BackgroundDeletes:
-    """`delete_done` on a thread of its own; `close()` waits until every submit is done."""
+    """`delete_done` on a thread of its own; `close()` waits until every submit is done
+    (use it as `with contextlib.closing(BackgroundDeletes(queue)) as deletes:`)."""
 
     def __init__(self, queue_: SqsQueue) -> None:
         self._queue = queue_
@@ -76,14 +76,3 @@ class BackgroundDeletes:
                 "after their lease and are processed again, with the same ingestionId",
                 _CLOSE_TIMEOUT_S,
             )
-
-    def __enter__(self) -> BackgroundDeletes:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

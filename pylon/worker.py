@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass, field
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -92,7 +93,7 @@ class QueueWorker:
         """
         pause = _FIRST_PAUSE_SECONDS
         try:
-            with BackgroundDeletes(self._queue) as deletes:
+            with closing(BackgroundDeletes(self._queue)) as deletes:
                 while not stop.requested:
                     heartbeat("run_forever")
                     try:

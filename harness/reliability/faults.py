@@ -18,12 +18,12 @@ import os
 import signal
 import time
 from dataclasses import dataclass, field
-from types import TracebackType
 from typing import TYPE_CHECKING
 
 import boto3
 
 from harness.errors import HarnessError
+from harness.lifecycle import Running
 from harness.run.processes import ProcessRunner
 from pylon.aws.clients import new_client
 
@@ -78,23 +78,23 @@ def signal_component(runner: ProcessRunner, name: str, signum: signal.Signals) -
     return process.pid
 
 
-class TopicOutage:
+class TopicOutage(Running):
     """While active, every publish to the topic fails with AuthorizationError.
 
-    The topic's policy gets an explicit Deny of `sns:Publish` for everyone; `end()`
-    takes that statement out again. Deliveries already accepted are unaffected.
+    The topic's policy gets an explicit Deny of `sns:Publish` for everyone on `start()`;
+    `stop()` takes that statement out again. Deliveries already accepted are unaffected.
     """
 
     def __init__(self, topic_arn: str, session: boto3.session.Session | None = None) -> None:
         self.topic_arn = topic_arn
         self._sns: SNSClient = new_client("sns", session)
 
-    def begin(self) -> None:
+    def start(self) -> None:
         policy = self._policy()
         policy["Statement"] = [*_statements(policy), _deny_publish(self.topic_arn)]
         self._set_policy(policy)
 
-    def end(self) -> None:
+    def stop(self) -> None:
         policy = self._policy()
         policy["Statement"] = [s for s in _statements(policy) if not _is_outage(s)]
         self._set_policy(policy)
@@ -109,18 +109,6 @@ class TopicOutage:
         self._sns.set_topic_attributes(
             TopicArn=self.topic_arn, AttributeName="Policy", AttributeValue=json.dumps(policy)
         )
-
-    def __enter__(self) -> TopicOutage:
-        self.begin()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.end()
 
 
 def _statements(policy: dict[str, object]) -> list[object]:

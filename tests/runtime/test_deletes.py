@@ -4,6 +4,7 @@ and a failed delete is logged without stopping the ones after it."""
 from __future__ import annotations
 
 import logging
+from contextlib import closing
 
 import boto3
 import pytest
@@ -26,7 +27,7 @@ def _received(wiring: Wiring, *bodies: str) -> list[str]:
 def test_background_deletes_are_all_done_when_close_returns(wiring: Wiring) -> None:
     handles = _received(wiring, *(f"m{i}" for i in range(25)))
 
-    with BackgroundDeletes(wiring.input_queue) as deletes:
+    with closing(BackgroundDeletes(wiring.input_queue)) as deletes:
         for start in range(0, len(handles), 10):
             deletes.submit(handles[start : start + 10])
 
@@ -40,7 +41,7 @@ def test_a_refused_delete_is_logged_and_the_next_ones_still_happen(
 
     with (
         caplog.at_level(logging.ERROR, logger="pylon.deletes"),
-        BackgroundDeletes(wiring.input_queue) as deletes,
+        closing(BackgroundDeletes(wiring.input_queue)) as deletes,
     ):
         deletes.submit(["not-a-receipt-handle"])
         deletes.submit([good])
