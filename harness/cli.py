@@ -15,8 +15,8 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
+from harness import console_tables
 from harness.cli_dlq import dlq_app
 from harness.cli_docker import image_app, layer_app
 from harness.emulators import background
@@ -26,6 +26,7 @@ from harness.emulators.ministack import MINISTACK_VERSION, install
 from harness.emulators.selection import apply_to_environment, endpoint_or_embedded, require_endpoint
 from harness.lineage.recorder import with_lineage_recorder
 from harness.local_pipeline import LocalPipeline, Runner
+from harness.outgoing_payloads import OutgoingPayloads, payload_location
 from harness.provision import describe, provision
 from harness.run.local_spec import with_local_defaults
 from harness.run.output import PrefixedConsole
@@ -33,7 +34,7 @@ from harness.spec import load_spec
 from harness.spec_overrides import parse_service_ports, with_config_in_ssm, with_external_services
 from harness.summary import PipelineSummary, summarise
 from harness.tail import follow
-from harness.targets import resolve_target
+from harness.targets import resolve_target, spec_target_name
 from pylon.errors import PylonError
 from pylon.models.messages import BaseMessage, ObjectType
 
@@ -231,16 +232,30 @@ def send(
         list[str] | None,
         typer.Option("--attribute", "-a", help="Extra attribute NAME=VALUE (repeatable)."),
     ] = None,
+    spec_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--spec",
+            help="Pipeline spec: TARGET may be a component (its input queue), and a body over "
+            "SNS's 256 KiB is offloaded under its payloads.s3_path.",
+        ),
+    ] = None,
+    payload_bucket: Annotated[
+        str | None,
+        typer.Option(help="Offload a body over SNS's 256 KiB to this bucket (created if missing)."),
+    ] = None,
     endpoint: EndpointOption = None,
     allow_remote: AllowRemote = False,
 ) -> None:
-    """Send one Pylon message to a queue or publish it on a topic."""
+    """Send one Pylon message to a queue or publish it on a topic (large bodies via S3)."""
 
     def action() -> None:
+        spec = load_spec(spec_file) if spec_file else None
         apply_to_environment(require_endpoint(endpoint, allow_remote))
-        resolved = resolve_target(target)
+        resolved = resolve_target(spec_target_name(spec, target))
         message = _message(body, file, object_type, attribute or [])
-        outcome = resolved.send(message)
+        location = payload_location(spec.payload_s3_path if spec else None, payload_bucket, "send")
+        outcome = resolved.send(message, OutgoingPayloads(location) if location else None)
         console.print(f"sent to {resolved.kind} [bold]{resolved.name}[/bold] {outcome}")
 
     _run(action)
@@ -360,12 +375,7 @@ def emulator_install() -> None:
 
 
 def _print_rows(title: str, rows: list[tuple[str, str, str]]) -> None:
-    table = Table(title=title)
-    for column in ("kind", "name", "ARN / URL"):
-        table.add_column(column)
-    for row in rows:
-        table.add_row(*row)
-    console.print(table)
+    console.print(console_tables.resources(title, rows, console.width))
 
 
 def _print_resources(pipeline: LocalPipeline) -> None:
@@ -375,25 +385,14 @@ def _print_resources(pipeline: LocalPipeline) -> None:
 
 
 def _print_summary(summary: PipelineSummary) -> None:
-    table = Table(title="published")
-    table.add_column("topic")
-    table.add_column("messages by objectType")
-    for topic, counts in summary.published.items():
-        table.add_row(topic, ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "-")
-    console.print(table)
-    queues = Table(title="queues")
-    for column in ("queue", "waiting", "in flight"):
-        queues.add_column(column)
-    for depth in summary.queues:
-        queues.add_row(depth.name, str(depth.visible), str(depth.in_flight))
-    console.print(queues)
-    for bucket, objects in summary.objects.items():
-        listing = Table(title=f"s3://{bucket}")
-        listing.add_column("key")
-        listing.add_column("bytes", justify="right")
-        for key, size in objects:
-            listing.add_row(key, str(size))
-        console.print(listing)
+    console_tables.print_all(
+        console,
+        [
+            console_tables.published(summary.published),
+            console_tables.queues(summary.queues),
+            *(console_tables.bucket(name, objects) for name, objects in summary.objects.items()),
+        ],
+    )
 
 
 def _print_message(message: Any) -> None:

@@ -17,10 +17,10 @@ from harness.capture.replay import ReplayFilter, ReplayReport, replay
 from harness.cli import AllowRemote, EndpointOption, _run, app, console, err
 from harness.emulators.selection import apply_to_environment, require_endpoint
 from harness.errors import HarnessError
+from harness.outgoing_payloads import payload_location
 from harness.spec import PipelineSpec, load_spec
 from harness.taps import QueuePeek
-from harness.targets import Target, resolve_target
-from pylon.s3_pointer import S3Location
+from harness.targets import Target, resolve_target, spec_target_name
 
 
 class CliUsageError(HarnessError):
@@ -185,7 +185,7 @@ def replay_command(
     def action() -> None:
         spec = load_spec(spec_file) if spec_file else None
         apply_to_environment(require_endpoint(endpoint, allow_remote))
-        target = resolve_target(_spec_name(spec, to))
+        target = resolve_target(spec_target_name(spec, to))
         chosen = ReplayFilter(
             frozenset(object_type or ()),
             parse_time(since, "--since") if since else None,
@@ -198,7 +198,7 @@ def replay_command(
                 chosen,
                 rate=rate,
                 skip_bad_lines=skip_bad_lines,
-                payload_s3_path=payload_s3_path or _spec_payload_path(spec),
+                payload_s3_path=payload_s3_path or _replay_location(spec),
                 on_sent=lambda _: status.update(f"replayed into {target.kind} {target.name}…"),
             )
         _print_replay_report(report, target)
@@ -206,24 +206,9 @@ def replay_command(
     _run(action)
 
 
-def _spec_name(spec: PipelineSpec | None, name: str) -> str:
-    """A component's input queue or a topic by its spec name; anything else as given."""
-    if spec is None:
-        return name
-    component = spec.components.get(name)
-    if component is not None:
-        if component.input_queue is None:
-            raise CliUsageError(
-                f"--to {name}: component {name!r} is a source; it has no input queue"
-            )
-        return component.input_queue
-    return name
-
-
-def _spec_payload_path(spec: PipelineSpec | None) -> str | None:
-    if spec is None or not spec.payload_s3_path:
-        return None
-    return S3Location.parse(spec.payload_s3_path).child("replay").uri + "/"
+def _replay_location(spec: PipelineSpec | None) -> str | None:
+    location = payload_location(spec.payload_s3_path if spec else None, None, "replay")
+    return location.uri if location else None
 
 
 def _print_replay_report(report: ReplayReport, target: Target) -> None:

@@ -20,6 +20,7 @@ from harness.endpoints import AwsEndpoint
 from harness.lifecycle import Running
 from harness.lineage.recorder import with_lineage_recorder
 from harness.lineage.store import LineageStore
+from harness.outgoing_payloads import OutgoingPayloads, payload_location
 from harness.provision import ProvisionedComponent, ProvisionedPipeline, provision, teardown
 from harness.run.esm_loop import EventSourceMappingLoop
 from harness.run.inprocess import InProcessRunner, component_config
@@ -161,12 +162,18 @@ class LocalPipeline(Running):
         return self.provisioned
 
     def send(self, component: str, message: BaseMessage) -> str:
-        """Send straight to a component's input queue (bypassing topics and filters)."""
-        return send_message(self._queue_of(component), message, self._session)
+        """Send straight to a component's input queue (bypassing topics and filters).
+
+        A body over SNS's limit is offloaded under the spec's `payloads.s3_path`, as a
+        component would offload it (and refused, saying so, when the spec has none).
+        """
+        queue = self._queue_of(component)
+        return send_message(queue, message, self._session, self._outgoing_payloads())
 
     def publish(self, topic: str, message: BaseMessage) -> None:
-        """Publish on a topic by its spec name (before prefixing)."""
-        publish_message(self.topic_arn(topic), message, self._session)
+        """Publish on a topic by its spec name (before prefixing); large bodies as `send`."""
+        arn = self.topic_arn(topic)
+        publish_message(arn, message, self._session, self._outgoing_payloads())
 
     def topic_arn(self, topic: str) -> str:
         prefixed = topic if topic in self.resources.topics else f"{self._prefix}{topic}"
@@ -229,21 +236,20 @@ class LocalPipeline(Running):
             replay_filter,
             rate=rate,
             skip_bad_lines=skip_bad_lines,
-            payload_s3_path=_replay_payload_path(self.resources.spec.payload_s3_path),
+            payload_s3_path=self._payload_path("replay"),
             session=self._session,
         )
+
+    def _payload_path(self, purpose: str) -> str | None:
+        location = payload_location(self.resources.spec.payload_s3_path, None, purpose)
+        return location.uri if location else None
+
+    def _outgoing_payloads(self) -> OutgoingPayloads | None:
+        location = payload_location(self.resources.spec.payload_s3_path, None, "send")
+        return OutgoingPayloads(location, self._session) if location else None
 
     def _queue_of(self, component: str) -> str:
         url = self.resources.components[component].queue_url
         if url is None:
             raise ValueError(f"component {component} is a source: it has no input queue")
         return url
-
-
-def _replay_payload_path(spec_path: str | None) -> str | None:
-    """Replayed payloads go next to the pipeline's own offloaded ones, under `replay/`."""
-    if not spec_path:
-        return None
-    from pylon.s3_pointer import S3Location
-
-    return S3Location.parse(spec_path).child("replay").uri + "/"

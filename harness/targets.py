@@ -8,6 +8,8 @@ from typing import Literal
 import boto3
 
 from harness.errors import HarnessError
+from harness.outgoing_payloads import OutgoingPayloads
+from harness.spec import PipelineSpec
 from harness.testing.messaging import publish_message, send_message
 from pylon.models.messages import BaseMessage
 
@@ -22,11 +24,24 @@ class Target:
     name: str
     address: str  # queue URL or topic ARN
 
-    def send(self, message: BaseMessage) -> str:
+    def send(self, message: BaseMessage, payloads: OutgoingPayloads | None = None) -> str:
+        """Send (a queue) or publish (a topic); a body over the limit goes to `payloads`."""
         if self.kind == "queue":
-            return f"(message id {send_message(self.address, message)})"
-        publish_message(self.address, message)
+            return f"(message id {send_message(self.address, message, payloads=payloads)})"
+        publish_message(self.address, message, payloads=payloads)
         return "(published)"
+
+
+def spec_target_name(spec: PipelineSpec | None, name: str) -> str:
+    """With a spec, a component name means its input queue; anything else is taken as given."""
+    if spec is None:
+        return name
+    component = spec.components.get(name)
+    if component is None:
+        return name
+    if component.input_queue is None:
+        raise TargetError(f"component {name!r} is a source; it has no input queue")
+    return component.input_queue
 
 
 def resolve_target(text: str, session: boto3.session.Session | None = None) -> Target:

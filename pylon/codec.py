@@ -20,7 +20,7 @@ from pylon.models.lambda_event import LambdaEvent
 from pylon.models.messages import BaseMessage, ObjectType, PayloadType
 from pylon.models.update_notification import UpdateNotification
 from pylon.models.url_resource import UrlResource
-from pylon.s3_pointer import pointer_body
+from pylon.s3_pointer import SIZE_ATTRIBUTES, PointerFormat, pointer_body
 from pylon.wire import InboundMessage, LambdaSqsRecord, SqsMessage, WireMessage
 
 logger = logging.getLogger(__name__)
@@ -38,9 +38,10 @@ PYLON_ATTRIBUTES = (
     "dataAssetName",
     "dataAssetCountry",
 )
-# Written by the payload offloader (and by the AWS extended clients).
-EXTENDED_PAYLOAD_SIZE = "ExtendedPayloadSize"
-LEGACY_PAYLOAD_SIZE = "SQSLargePayloadSize"
+# Written by the payload offloader (and by the AWS extended clients), as Number attributes.
+EXTENDED_PAYLOAD_SIZE = SIZE_ATTRIBUTES[PointerFormat.EXTENDED]
+LEGACY_PAYLOAD_SIZE = SIZE_ATTRIBUTES[PointerFormat.LEGACY]
+NUMBER_ATTRIBUTES = frozenset((EXTENDED_PAYLOAD_SIZE, LEGACY_PAYLOAD_SIZE))
 RESERVED_ATTRIBUTES = frozenset((*PYLON_ATTRIBUTES, EXTENDED_PAYLOAD_SIZE, LEGACY_PAYLOAD_SIZE))
 
 BODY_TYPES: dict[ObjectType, type[JsonSerializable]] = {
@@ -349,4 +350,9 @@ def sqs_entry(wire: WireMessage, entry_id: str) -> dict[str, Any]:
 
 
 def _wire_attributes(wire: WireMessage) -> dict[str, dict[str, str]]:
-    return {k: {"DataType": "String", "StringValue": v} for k, v in wire.attributes.items()}
+    return {k: {"DataType": _data_type(k), "StringValue": v} for k, v in wire.attributes.items()}
+
+
+def _data_type(name: str) -> str:
+    """The extended clients write the payload size as a Number; so does Pylon."""
+    return "Number" if name in NUMBER_ATTRIBUTES else "String"

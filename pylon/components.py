@@ -21,7 +21,7 @@ from pylon.lambda_batch import (
     is_sqs_event,
     remaining_time,
 )
-from pylon.logs import configure_logging, heartbeat
+from pylon.logs import Liveness, configure_logging, heartbeat
 from pylon.processing import Task
 from pylon.runtime import Runtime, build_runtime
 from pylon.shutdown import StopSignal
@@ -109,20 +109,22 @@ class _QueueComponent(_Component):
 
     def runOnce(self) -> BatchOutcome:
         """Receive and process one batch (up to 10 messages, long polling)."""
+        runtime = self.runtime
         heartbeat("run_once")
-        return self._worker(self.runtime).run_once()
+        return self._worker(runtime).run_once()
 
     def runForever(self) -> None:
         """Consume until SIGTERM/SIGINT (or `stop()`), finishing the message in hand."""
+        runtime = self._runtime_or_exit()
         heartbeat("run_forever")
-        worker = self._worker(self._runtime_or_exit())
+        worker = self._worker(runtime)
         with self._new_stop_signal() as stop:
-            worker.run_forever(stop)
+            worker.run_forever(stop, Liveness.for_config(runtime.config))
 
     def lambda_handler(self, event: Any, context: Any) -> dict[str, Any]:
         """Lambda entry point: an SQS batch (partial batch response), or a direct event."""
-        heartbeat("lambda_handler")
         path = self.runtime.path
+        heartbeat("lambda_handler")
         if is_sqs_event(event):
             return dict(handle_sqs_event(path, event, remaining_time(context)))
         return handle_direct_event(path, event, str(getattr(context, "aws_request_id", "direct")))
@@ -147,17 +149,20 @@ class SourceComponent(_Component):
 
     def runOnce(self) -> str | None:
         """Run once; return the ingestion id of the run."""
+        path = self.runtime.path
         heartbeat("run_once")
-        return SourceLoop(self.runtime.path).run_once()
+        return SourceLoop(path).run_once()
 
     def runForever(self) -> None:
         """Run every SOURCE_INTERVAL_SECONDS until SIGTERM/SIGINT (or `stop()`)."""
+        runtime = self._runtime_or_exit()
         heartbeat("run_forever")
-        loop = SourceLoop(self._runtime_or_exit().path)
+        loop = SourceLoop(runtime.path)
         with self._new_stop_signal() as stop:
-            loop.run_forever(stop)
+            loop.run_forever(stop, Liveness.for_config(runtime.config))
 
     def lambda_handler(self, event: Any, context: Any) -> dict[str, Any]:
         """Lambda entry point (e.g. a schedule): one source run."""
+        path = self.runtime.path
         heartbeat("lambda_handler")
-        return {"ingestionId": SourceLoop(self.runtime.path).run_once()}
+        return {"ingestionId": SourceLoop(path).run_once()}

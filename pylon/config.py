@@ -19,6 +19,7 @@ from typing import Any
 from dotenv import dotenv_values
 
 from pylon.errors import ConfigError
+from pylon.s3_pointer import PointerFormat
 
 
 class ComponentKind(StrEnum):
@@ -50,6 +51,8 @@ PUBLIC_KEYS = frozenset(
         "SOURCE_INTERVAL_SECONDS",
         "VISIBILITY_TIMEOUT",
         "TASK_TIMEOUT_SECONDS",
+        "LIVENESS_INTERVAL_SECONDS",
+        "PAYLOAD_POINTER_FORMAT",
         "PUBLIC_CONFIG_KEYS",
     }
 )
@@ -128,6 +131,19 @@ class ComponentConfig(Mapping[str, Any]):
         return value or None
 
     @property
+    def liveness_interval_seconds(self) -> int:
+        """At most one `liveness run_forever` line per this many seconds; 0: none."""
+        return self._int("LIVENESS_INTERVAL_SECONDS", 60, 0, 86_400)
+
+    @property
+    def payload_pointer_format(self) -> PointerFormat:
+        """How offloaded outputs point at S3: the extended clients' current format, or their
+        legacy one for consumers that only know it (older Java releases)."""
+        return PointerFormat(
+            self._choice("PAYLOAD_POINTER_FORMAT", "extended", tuple(PointerFormat))
+        )
+
+    @property
     def log_format(self) -> str:
         return self._choice("LOG_FORMAT", "text", ("text", "json"))
 
@@ -157,7 +173,9 @@ class ComponentConfig(Mapping[str, Any]):
     def public_config_keys(self) -> list[str]:
         declared = self.entries.get("PUBLIC_CONFIG_KEYS", [])
         if not isinstance(declared, list) or not all(isinstance(k, str) for k in declared):
-            raise ConfigError(f"config key PUBLIC_CONFIG_KEYS must be a list of key names, got {declared!r}")
+            raise ConfigError(
+                f"config key PUBLIC_CONFIG_KEYS must be a list of key names, got {declared!r}"
+            )
         return declared
 
     def _choice(self, key: str, default: str, allowed: tuple[str, ...]) -> str:
@@ -185,6 +203,8 @@ _SETTINGS = (
     "source_interval_seconds",
     "visibility_timeout",
     "task_timeout_seconds",
+    "liveness_interval_seconds",
+    "payload_pointer_format",
     "log_format",
     "log_level",
     "public_config_keys",

@@ -1,7 +1,11 @@
 """Logging: heartbeats, CloudWatch-friendly timings, JSON format, secret redaction.
 
 Line shapes are a contract with CloudWatch metric filters, so they are fixed here:
-  `heartbeat run_once|run_forever|lambda_handler|core_process`
+  `heartbeat run_once|run_forever|lambda_handler` exactly once per start,
+  `heartbeat core_process` once per message,
+  `liveness run_forever polls=<n> messages=<n>` at most once per LIVENESS_INTERVAL_SECONDS
+  while a `runForever` loop runs (a separate word, so a filter counting starts never
+  counts it),
   `timed_execution core_process|total <milliseconds> ms`
 which `[..., metric=timed_execution, name=core_process|total, time, unit]` matches.
 """
@@ -12,9 +16,13 @@ import json
 import logging
 import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pylon.config import ComponentConfig
 
 logger = logging.getLogger("pylon")
 
@@ -24,6 +32,40 @@ REDACTED = "***"
 
 def heartbeat(where: str) -> None:
     _info("heartbeat %s", (where,), {"heartbeat": where})
+
+
+class Liveness:
+    """The `liveness run_forever` line: proof that an idle loop still polls, rate-limited.
+
+    A start heartbeat is logged once per start, so a loop that waits hours for work would
+    otherwise say nothing; this line says it is alive at most once per interval (and
+    never on the first poll: the start heartbeat just said so). An interval of 0 turns
+    it off.
+    """
+
+    def __init__(self, interval_seconds: float, clock: Callable[[], float] = time.monotonic):
+        self._interval = interval_seconds
+        self._clock = clock
+        self._last = clock()
+        self._polls = 0
+        self._messages = 0
+
+    @classmethod
+    def for_config(cls, config: ComponentConfig) -> Liveness:
+        return cls(config.liveness_interval_seconds)
+
+    def poll(self, messages: int) -> None:
+        """Count one poll (and the messages it brought); log the line when one is due."""
+        self._polls += 1
+        self._messages += messages
+        if not self._interval or self._clock() - self._last < self._interval:
+            return
+        _info(
+            "liveness run_forever polls=%d messages=%d",
+            (self._polls, self._messages),
+            {"liveness": "run_forever", "polls": self._polls, "messages": self._messages},
+        )
+        self._last, self._polls, self._messages = self._clock(), 0, 0
 
 
 @contextmanager
@@ -81,7 +123,7 @@ class TextFormatter(logging.Formatter):
 class JsonFormatter(logging.Formatter):
     """One JSON object per line, for CloudWatch Logs Insights and JSON metric filters."""
 
-    _EXTRAS = ("heartbeat", "metric", "timer", "time_ms", "message_id", "ingestion_id")
+    _EXTRAS = ("heartbeat", "liveness", "polls", "messages", "metric", "timer", "time_ms", "message_id", "ingestion_id")
 
     def format(self, record: logging.LogRecord) -> str:
         data = {

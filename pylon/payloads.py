@@ -3,7 +3,8 @@
 The decision is made in UTF-8 bytes, body plus attributes, against SNS's 256 KiB limit:
 SQS accepts 1 MiB now, but SNS is the binding limit on the SNS->SQS path. Offloaded
 messages carry Pylon's `payloadType=S3`/`payloadS3Path` attributes AND the extended
-client's pointer body and `ExtendedPayloadSize` attribute, so they interoperate both ways.
+client's pointer body and size attribute, so they interoperate both ways; inputs in either
+of the extended clients' pointer formats (current and legacy) are resolved.
 """
 
 from __future__ import annotations
@@ -11,12 +12,18 @@ from __future__ import annotations
 import uuid
 
 from pylon.aws.s3 import S3Store
-from pylon.codec import EXTENDED_PAYLOAD_SIZE, check_attribute_count
+from pylon.codec import check_attribute_count
 from pylon.errors import PayloadError
 from pylon.execution import Execution
 from pylon.hooks import Hook
 from pylon.models.messages import JSON_MIME_TYPE, PayloadType
-from pylon.s3_pointer import S3Location, parse_pointer, pointer_body
+from pylon.s3_pointer import (
+    SIZE_ATTRIBUTES,
+    PointerFormat,
+    S3Location,
+    parse_pointer,
+    pointer_body,
+)
 from pylon.wire import InboundMessage, WireMessage
 
 SNS_MAX_MESSAGE_BYTES = 256 * 1024
@@ -52,11 +59,18 @@ def payload_location(inbound: InboundMessage) -> S3Location | None:
 
 
 class PayloadOffloader:
-    """Moves bodies over the limit to `location` (an s3://bucket/prefix)."""
+    """Moves bodies over the limit to `location` (an s3://bucket/prefix), pointing at them
+    in `pointer_format` (the extended clients' current one unless told otherwise)."""
 
-    def __init__(self, s3: S3Store, location: str | None) -> None:
+    def __init__(
+        self,
+        s3: S3Store,
+        location: str | None,
+        pointer_format: PointerFormat = PointerFormat.EXTENDED,
+    ) -> None:
         self._s3 = s3
         self._location = S3Location.parse(location, "OUTPUT_PAYLOAD_S3_PATH") if location else None
+        self._format = pointer_format
 
     def offload_if_needed(self, wire: WireMessage) -> WireMessage:
         size = wire.size_bytes
@@ -80,10 +94,10 @@ class PayloadOffloader:
             **wire.attributes,
             "payloadType": PayloadType.S3.value,
             "payloadS3Path": target.uri,
-            EXTENDED_PAYLOAD_SIZE: str(len(body_bytes)),
+            SIZE_ATTRIBUTES[self._format]: str(len(body_bytes)),
         }
         check_attribute_count(attributes, "offloaded output message")
-        return WireMessage(pointer_body(target.uri), attributes)
+        return WireMessage(pointer_body(target.uri, self._format), attributes)
 
 
 class PayloadOffloadHook(Hook):

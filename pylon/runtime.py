@@ -74,5 +74,10 @@ def _hooks(kind: ComponentKind, config: ComponentConfig, s3: S3Store) -> list[Ho
     hooks: list[Hook] = [TimingHook()]
     if kind is not ComponentKind.SINK:
         # Sinks record no ingestion step and publish nothing to offload.
-        hooks += [LineageHook(), PayloadOffloadHook(PayloadOffloader(s3, config.payload_s3_path))]
+        hooks += [
+            LineageHook(),
+            PayloadOffloadHook(
+                PayloadOffloader(s3, config.payload_s3_path, config.payload_pointer_format)
+            ),
+        ]
     return hooks

@@ -28,7 +28,7 @@ from pylon.deletes import BackgroundDeletes, delete_done
 from pylon.errors import PylonError
 from pylon.execution import Execution
 from pylon.leases import HeldBatch, LeaseKeeper
-from pylon.logs import heartbeat
+from pylon.logs import Liveness
 from pylon.processing import MessagePath
 from pylon.shutdown import StopSignal
 from pylon.wire import InboundMessage, SqsMessage
@@ -50,6 +50,11 @@ class BatchOutcome:
     succeeded: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
     released: list[str] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        """How many messages the batch held."""
+        return len(self.succeeded) + len(self.failed) + len(self.released)
 
 
 def log_failure(inbound: InboundMessage | None, message_id: str, error: BaseException) -> None:
@@ -85,25 +90,27 @@ class QueueWorker:
         )
         return self._process_batch(raw_messages, stop, delete)
 
-    def run_forever(self, stop: StopSignal) -> None:
+    def run_forever(self, stop: StopSignal, liveness: Liveness | None = None) -> None:
         """Poll until `stop`; a failed poll is logged and retried after a growing pause.
 
         Each batch's delete runs in the background while the next receive goes out
-        (`pylon.deletes`); leaving waits for the last ones.
+        (`pylon.deletes`); leaving waits for the last ones. The start heartbeat is the
+        caller's (one per start); `liveness` says, rate-limited, that the loop still polls.
         """
         pause = _FIRST_PAUSE_SECONDS
+        liveness = liveness or Liveness(0)
         try:
             with closing(BackgroundDeletes(self._queue)) as deletes:
                 while not stop.requested:
-                    heartbeat("run_forever")
                     try:
-                        self._poll(stop, deletes.submit)
+                        outcome = self._poll(stop, deletes.submit)
                     except (PylonError, ClientError, BotoCoreError) as error:
                         _log_poll_failure(self._queue, error, pause)
                         stop.wait(pause)
                         pause = min(pause * 2, _MAX_PAUSE_SECONDS)
                     else:
                         pause = _FIRST_PAUSE_SECONDS
+                        liveness.poll(outcome.count)
         finally:
             self.close()
 

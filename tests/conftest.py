@@ -121,5 +121,16 @@ def run_component_process(module: str, pylon_config: str) -> subprocess.Complete
     )
 
 
+def subscribe_raw(topic_arn: str, queue_url: str) -> None:
+    """Subscribe a queue to a topic with raw delivery, as the provisioner does."""
+    arn = boto3.client("sqs").get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])
+    boto3.client("sns").subscribe(
+        TopicArn=topic_arn,
+        Protocol="sqs",
+        Endpoint=arn["Attributes"]["QueueArn"],
+        Attributes={"RawMessageDelivery": "true"},
+    )
+
+
 def load_event(name: str) -> dict[str, Any]:
     return json.loads((Path(__file__).parent / "events" / name).read_text())  # type: ignore[no-any-return]

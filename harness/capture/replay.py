@@ -3,8 +3,9 @@
 Messages are sent in file order, optionally filtered (objectType, a time range on when
 they were originally sent) and paced (messages per second). Payloads that were offloaded
 to S3 in the source account are uploaded again under a local location and the message
-is rewritten to point there (pointer body and `payloadS3Path`), so the local pipeline
-reads them from its own bucket.
+is rewritten to point there (pointer body, in its original format, and `payloadS3Path`),
+so the local pipeline reads them from its own bucket. A message captured inline but over
+SNS's 256 KiB (SQS takes 1 MiB) is offloaded there too, as a component would have.
 
     report = replay(Path("readings.jsonl"), resolve_target("parser-in"),
                     ReplayFilter(object_types={"dataAsset"}), rate=50)
@@ -13,28 +14,29 @@ reads them from its own bucket.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import time
 import uuid
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from harness.capture.format import BadLine, CapturedMessage, CaptureReader
 from harness.errors import HarnessError
+from harness.outgoing_payloads import OutgoingPayloads
 from harness.targets import Target
 from pylon.aws.batching import MAX_BATCH_BYTES, MAX_BATCH_ENTRIES
 from pylon.aws.clients import new_client
-from pylon.aws.s3 import S3Store
+from pylon.codec import EXTENDED_PAYLOAD_SIZE, MAX_ATTRIBUTES
 from pylon.errors import PayloadError
-from pylon.s3_pointer import S3Location, parse_pointer, pointer_body
-
-if TYPE_CHECKING:
-    from mypy_boto3_s3 import S3Client
+from pylon.models.messages import PayloadType
+from pylon.payloads import SNS_MAX_MESSAGE_BYTES
+from pylon.s3_pointer import PointerFormat, S3Location, pointer_body, pointer_format
 
 # Where re-materialised payloads go when neither the caller nor the spec names a place.
 DEFAULT_PAYLOAD_S3_PATH = "s3://pylon-replay-payloads/replay/"
@@ -126,7 +128,12 @@ def replay(
         _check_every_line(path)
     reader = CaptureReader(path, skip_bad_lines=skip_bad_lines)
     sender = _Sender(target, session, Pacer(rate))
-    payloads = _PayloadRestorer(new_client("s3", session), payload_s3_path)
+    payloads = _PayloadRestorer(
+        OutgoingPayloads(
+            S3Location.parse(payload_s3_path or DEFAULT_PAYLOAD_S3_PATH, "replay payload location"),
+            session,
+        )
+    )
     report = ReplayReport()
     for number, message in reader:
         if not chosen.accepts(message):
@@ -169,76 +176,71 @@ def _require_payload(message: CapturedMessage, where: str) -> None:
 
 
 class _PayloadRestorer:
-    """Uploads captured payloads to the local location and rewrites the references."""
+    """Uploads captured payloads to the local location and rewrites the references; a
+    message captured inline but over SNS's limit is offloaded there too, as a component
+    would have offloaded it."""
 
-    def __init__(self, s3: S3Client, payload_s3_path: str | None) -> None:
-        self._s3_client = s3
-        self._s3 = S3Store(s3)
-        self._location = S3Location.parse(
-            payload_s3_path or DEFAULT_PAYLOAD_S3_PATH, "replay payload location"
-        )
-        self._bucket_ready = False
+    def __init__(self, payloads: OutgoingPayloads) -> None:
+        self._payloads = payloads
         self.restored = 0
 
     def restore(self, message: CapturedMessage, where: str) -> CapturedMessage:
         payload = message.payload
         if payload is None:
-            return message
+            return self._offload_if_large(message, where)
         _require_payload(message, where)
         assert payload.data is not None
-        target = self._location.child(str(uuid.uuid4()))
-        self._ensure_bucket()
-        try:
-            self._s3.put_bytes(target, payload.data, self._mime_type(message))
-        except PayloadError as exc:
-            raise ReplayError(f"{where}: re-uploading the payload failed: {exc}") from None
+        target = self._upload(payload.data, self._mime_type(message), where)
         self.restored += 1
         return _pointing_at(message, target.uri)
+
+    def _offload_if_large(self, message: CapturedMessage, where: str) -> CapturedMessage:
+        if _size(message) <= SNS_MAX_MESSAGE_BYTES or _pointer_format(message.body):
+            return message
+        body = message.body.encode("utf-8")
+        target = self._upload(body, self._mime_type(message), where)
+        attributes = {
+            **message.attributes,
+            "payloadType": {"DataType": "String", "StringValue": PayloadType.S3.value},
+            "payloadS3Path": {"DataType": "String", "StringValue": target.uri},
+            EXTENDED_PAYLOAD_SIZE: {"DataType": "Number", "StringValue": str(len(body))},
+        }
+        if len(attributes) > MAX_ATTRIBUTES:
+            raise ReplayError(
+                f"{where}: message {message.message_id} is over SNS's {SNS_MAX_MESSAGE_BYTES}-"
+                f"byte limit and has {len(message.attributes)} attributes, too many to add "
+                f"the 3 an offloaded payload needs (at most {MAX_ATTRIBUTES})"
+            )
+        return dataclasses.replace(message, body=pointer_body(target.uri), attributes=attributes)
+
+    def _upload(self, data: bytes, mime_type: str, where: str) -> S3Location:
+        target = self._payloads.location.child(str(uuid.uuid4()))
+        try:
+            self._payloads.put(target, data, mime_type)
+        except PayloadError as exc:
+            raise ReplayError(f"{where}: re-uploading the payload failed: {exc}") from None
+        return target
 
     @staticmethod
     def _mime_type(message: CapturedMessage) -> str:
         return message.string_attribute("payloadMimeType") or "application/octet-stream"
-
-    def _ensure_bucket(self) -> None:
-        if self._bucket_ready:
-            return
-        bucket = self._location.bucket
-        try:
-            self._s3_client.head_bucket(Bucket=bucket)
-        except ClientError:
-            try:
-                self._s3_client.create_bucket(Bucket=bucket)
-            except (ClientError, BotoCoreError) as exc:
-                raise ReplayError(
-                    f"bucket {bucket!r} for replayed payloads does not exist and cannot be "
-                    f"created ({exc}); pass a payload location in an existing bucket"
-                ) from None
-        self._bucket_ready = True
 
 
 def _pointing_at(message: CapturedMessage, uri: str) -> CapturedMessage:
     attributes = dict(message.attributes)
     if "payloadS3Path" in attributes:
         attributes["payloadS3Path"] = {"DataType": "String", "StringValue": uri}
-    body = pointer_body(uri) if _is_pointer(message.body) else message.body
-    return CapturedMessage(
-        message_id=message.message_id,
-        body=body,
-        attributes=attributes,
-        captured_at=message.captured_at,
-        source=message.source,
-        sent_at=message.sent_at,
-        system_attributes=message.system_attributes,
-        payload=None,
-        sns_envelope=message.sns_envelope,
-    )
+    kept_format = _pointer_format(message.body)
+    body = pointer_body(uri, kept_format) if kept_format else message.body
+    return dataclasses.replace(message, body=body, attributes=attributes, payload=None)
 
 
-def _is_pointer(body: str) -> bool:
+def _pointer_format(body: str) -> PointerFormat | None:
+    """The body's pointer format (kept on replay), or None when it is not a valid pointer."""
     try:
-        return parse_pointer(body) is not None
+        return pointer_format(body)
     except PayloadError:
-        return False
+        return None
 
 
 # ---------------------------------------------------------------- sending

@@ -18,6 +18,7 @@ from harness.provision import ProvisionedComponent
 from harness.run.loader import load_component
 from pylon.config import ComponentConfig, ComponentKind
 from pylon.leases import LeaseKeeper
+from pylon.logs import Liveness, heartbeat
 from pylon.shutdown import StopSignal
 from pylon.source_loop import SourceLoop
 from pylon.worker import QueueWorker
@@ -63,14 +64,15 @@ class InProcessRunner(Running):
         runtime = load_component(component.spec.entrypoint, self._project_root).configure(
             component_config(component)
         )
+        liveness = Liveness.for_config(runtime.config)
         if component.spec.kind is ComponentKind.SOURCE:
-            return lambda: SourceLoop(runtime.path).run_forever(self._stop)
+            return _started(lambda: SourceLoop(runtime.path).run_forever(self._stop, liveness))
         assert runtime.queue is not None
         leases = LeaseKeeper.for_config(
             runtime.queue, runtime.path.config, on_hung_task=self._hung(component.spec.name)
         )
         worker = QueueWorker(runtime.path, runtime.queue, leases)
-        return lambda: worker.run_forever(self._stop)
+        return _started(lambda: worker.run_forever(self._stop, liveness))
 
     def _hung(self, name: str) -> Callable[[], None]:
         """In a thread, a hung task cannot be ended with its process (this one runs the
@@ -98,3 +100,13 @@ class InProcessRunner(Running):
         for thread in self._threads:
             thread.join(timeout_s)
         self._threads.clear()
+
+
+def _started(loop: Callable[[], None]) -> Callable[[], None]:
+    """A thread stands for a `runForever` start: one start heartbeat, as a process logs."""
+
+    def run() -> None:
+        heartbeat("run_forever")
+        loop()
+
+    return run

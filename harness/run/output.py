@@ -1,12 +1,19 @@
-"""Prefixed, coloured log lines per component, like `docker compose up`."""
+"""Prefixed, coloured log lines per component, like `docker compose up`.
+
+Each line is shown without its leading date (the time stays: a local run spans minutes,
+and the date pushed the seed's metric lines past 80 columns); a line longer than the
+terminal wraps between words under its own text, so the prefix column stays clear.
+"""
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable
 from typing import IO
 
 from rich.console import Console
+from rich.table import Table
 from rich.text import Text
 
 LineSink = Callable[[str, str], None]
@@ -26,8 +33,19 @@ class PrefixedConsole:
     def __call__(self, name: str, line: str) -> None:
         with self._lock:
             colour = self._colours.setdefault(name, _COLOURS[len(self._colours) % len(_COLOURS)])
-            prefix = Text(f"{name:<{self._width}}| ", style=colour)
-            self._console.print(prefix + Text(line), soft_wrap=True)
+            row = Table.grid()
+            row.add_column(no_wrap=True)
+            row.add_column(overflow="fold")  # fold splits only a word longer than the column
+            row.add_row(Text(f"{name:<{self._width}}| ", style=colour), Text(shown(line)))
+            self._console.print(row)
+
+
+_LEADING_DATE = re.compile(r"^\d{4}-\d{2}-\d{2} (?=\d{2}:\d{2}:\d{2})")
+
+
+def shown(line: str) -> str:
+    """The line as `pylon up` shows it: without a leading `YYYY-MM-DD ` date."""
+    return _LEADING_DATE.sub("", line, count=1)
 
 
 def pump_lines(name: str, stream: IO[bytes], sink: LineSink) -> threading.Thread:

@@ -23,8 +23,9 @@ from pylon.aws.s3 import S3Store
 from pylon.codec import encode, inbound_from_sqs
 from pylon.models.messages import BaseMessage
 from pylon.payloads import PayloadOffloader, resolve_body
-from pylon.s3_pointer import parse_pointer
+from pylon.s3_pointer import PointerFormat, parse_pointer, pointer_format
 from pylon.wire import WireMessage
+from tests.conftest import subscribe_raw
 
 ATTRIBUTES: dict[str, Any] = {
     "objectType": {"DataType": "String", "StringValue": "rawContent"},
@@ -221,6 +222,53 @@ def test_offloaded_payload_is_captured_and_rematerialised_locally(
     location = parse_pointer(inbound.body)
     assert location is not None and location.bucket == "local-payloads"
     assert inbound.attributes["payloadS3Path"] == location.uri
+    assert resolve_body(inbound, S3Store()) == big
+
+
+def test_a_legacy_pointer_keeps_its_format_when_its_payload_is_rematerialised(
+    aws_env: AwsEndpoint, tmp_path: Path
+) -> None:
+    boto3.client("s3").create_bucket(Bucket="java-producer")
+    big = "x" * 300_000
+    wire = encode(BaseMessage(body=big))
+    legacy = PayloadOffloader(
+        S3Store(), "s3://java-producer/offload/", PointerFormat.LEGACY
+    ).offload_if_needed(wire)
+    url = queue("from-java")
+    send(url, legacy.body, _string_attributes(legacy))
+    path, _ = capture_file(tmp_path, resolve_target(url), StopWhen())
+    drain(url, 1)
+
+    replay(path, resolve_target(url), payload_s3_path="s3://local-payloads/replayed/")
+
+    (raw,) = drain(url, 1)
+    inbound = inbound_from_sqs(raw)
+    assert pointer_format(inbound.body) is PointerFormat.LEGACY
+    assert resolve_body(inbound, S3Store()) == big
+
+
+def test_a_message_captured_inline_over_the_sns_limit_is_offloaded_when_replayed(
+    aws_env: AwsEndpoint, topic: str, tmp_path: Path
+) -> None:
+    # SQS takes up to 1 MiB inline; replayed onto a topic, SNS would refuse it.
+    source = queue("big-inline")
+    big = "y" * 400_000
+    send(source, big, {"objectType": ATTRIBUTES["objectType"]})
+    path, _ = capture_file(tmp_path, resolve_target(source), StopWhen())
+    reader = queue("reader")
+    subscribe_raw(topic, reader)
+
+    report = replay(path, resolve_target(topic), payload_s3_path="s3://local-payloads/replayed/")
+
+    assert report.sent == 1
+    (raw,) = drain(reader, 1)
+    inbound = inbound_from_sqs(raw)
+    assert inbound.attributes["payloadType"] == "S3"
+    assert inbound.attributes["payloadS3Path"].startswith("s3://local-payloads/replayed/")
+    assert raw["MessageAttributes"]["ExtendedPayloadSize"] == {
+        "DataType": "Number",
+        "StringValue": "400000",
+    }
     assert resolve_body(inbound, S3Store()) == big
 
 

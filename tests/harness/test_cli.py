@@ -25,6 +25,12 @@ from harness.cli import app
 from harness.emulators import background
 from harness.endpoints import AwsEndpoint
 from harness.testing.waiting import wait_until
+from pylon.aws.s3 import S3Store
+from pylon.codec import inbound_from_sqs
+from pylon.payloads import resolve_body
+from pylon.s3_pointer import parse_pointer
+from pylon.wire import InboundMessage
+from tests.conftest import subscribe_raw
 from tests.processes import descendants, pid_alive
 
 ROOT = Path(__file__).parents[2]
@@ -220,6 +226,79 @@ def test_send_publishes_on_a_topic_by_name(cli: Invoke) -> None:
     assert message["MessageAttributes"]["objectType"]["StringValue"] == "lambdaEvent"
 
 
+LARGE = "z" * 300_000  # over SNS's 256 KiB
+
+
+def test_send_of_a_body_over_the_sns_limit_without_a_payload_location_says_how_to_give_one(
+    cli: Invoke, tmp_path: Path
+) -> None:
+    boto3.client("sns").create_topic(Name="news")
+    big = tmp_path / "big.txt"
+    big.write_text(LARGE)
+
+    result = cli("send", "news", "--file", str(big), "--object-type", "rawContent")
+
+    assert result.exit_code == 1
+    assert "300" in result.output and "over SNS's 262144-byte limit" in result.output
+    assert "--payload-bucket" in result.output and "--spec" in result.output
+    assert "InvalidParameter" not in result.output and "Traceback" not in result.output
+
+
+def test_send_offloads_a_large_body_to_the_payload_bucket_as_a_component_would(
+    cli: Invoke, tmp_path: Path
+) -> None:
+    topic = boto3.client("sns").create_topic(Name="news")["TopicArn"]
+    reader = boto3.client("sqs").create_queue(QueueName="reader")["QueueUrl"]
+    subscribe_raw(topic, reader)
+    big = tmp_path / "big.txt"
+    big.write_text(LARGE)
+
+    result = cli("send", "news", "--file", str(big), "--payload-bucket", "test-payloads")
+
+    assert result.exit_code == 0, result.output
+    inbound = _received(reader)
+    assert inbound.attributes["payloadS3Path"].startswith("s3://test-payloads/pylon-send/")
+    assert resolve_body(inbound, S3Store()) == LARGE
+
+
+def test_send_with_a_spec_offloads_under_its_payload_location_into_a_component_queue(
+    cli: Invoke, tmp_path: Path
+) -> None:
+    spec = tmp_path / "big.yaml"
+    spec.write_text(
+        "name: big\n"
+        "buckets: [big-payloads]\n"
+        "payloads: {s3_path: 's3://big-payloads/offload/'}\n"
+        "components:\n"
+        "  hello: {type: pipeline, entrypoint: 'examples.readme.hello:pipelineTask'}\n"
+    )
+    assert cli("provision", str(spec)).exit_code == 0
+    big = tmp_path / "big.txt"
+    big.write_text(LARGE)
+
+    result = cli("send", "hello", "--spec", str(spec), "--file", str(big))
+
+    assert result.exit_code == 0, result.output
+    assert "sent to queue hello-in" in result.output
+    url = boto3.client("sqs").get_queue_url(QueueName="hello-in")["QueueUrl"]
+    inbound = _received(url)
+    assert inbound.attributes["payloadS3Path"].startswith("s3://big-payloads/offload/send/")
+    assert parse_pointer(inbound.body) is not None
+    assert resolve_body(inbound, S3Store()) == LARGE
+
+
+def _received(url: str) -> InboundMessage:
+    sqs = boto3.client("sqs")
+    (raw,) = wait_until(
+        lambda: sqs.receive_message(
+            QueueUrl=url, MessageAttributeNames=["All"], WaitTimeSeconds=1
+        ).get("Messages"),
+        timeout_s=15,
+        what=f"a message on {url}",
+    )
+    return inbound_from_sqs(raw)
+
+
 def test_send_names_the_unknown_target(cli: Invoke) -> None:
     result = cli("send", "nowhere", "--body", "x")
 
@@ -278,7 +357,7 @@ def test_up_runs_the_example_until_idle_prints_the_lake_and_tears_down(
 ) -> None:
     result = subprocess.run(
         [PYLON, "up", str(DOCS_SPEC), "--until-idle", "2", "--teardown"],
-        env=_subprocess_env(aws_env),
+        env={**_subprocess_env(aws_env), "COLUMNS": "80"},
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -287,11 +366,20 @@ def test_up_runs_the_example_until_idle_prints_the_lake_and_tears_down(
 
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout
+    lines = out.splitlines()
     for prefix in ("fetcher ", "parser ", "lake-writer "):
-        assert any(line.startswith(prefix) and "|" in line for line in out.splitlines()), prefix
+        assert any(line.startswith(prefix) and "|" in line for line in lines), prefix
     assert "dataAsset: 3" in out
     assert "urlResource: 3" in out
-    assert "country=NL/observed_date=2024-05-01/part-0000.jsonl" in out
+    assert "s3://docs-lake/lake/weather/readings/country=NL/" in out
+    assert "observed_date=2024-05-01/part-0000.jsonl" in out
+    assert "s3://docs-payloads is empty" in out
+    # Readable at 80 columns: nothing wider, nothing cut short, no word broken in two.
+    assert [line for line in lines if len(line) > 80] == []
+    assert "…" not in out
+    for name in ("docs-pylon-lineage-in-dlq", "documents -> docs-pylon-lineage-in"):
+        assert name in out
+    assert "queue URLs: http://127.0.0.1:" in out
     assert boto3.client("sqs").list_queues().get("QueueUrls", []) == []
 
 

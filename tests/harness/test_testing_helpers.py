@@ -6,6 +6,7 @@ must say what was actually seen.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ import pytest
 
 from harness.emulators import Emulator
 from harness.local_pipeline import LocalPipeline
+from harness.outgoing_payloads import OversizedMessageError
 from harness.testing.lineage import LineageError, assert_lineage, lineage_chain
 from harness.testing.waiting import WaitTimeoutError, wait_until
 from pylon import BaseMessage, IngestionStep, ObjectType
@@ -149,6 +151,44 @@ def test_send_goes_to_the_component_queue_bypassing_the_topic_filter(
 
     (reply,) = pipeline.recorder("greeted").wait_for(1, _is_raw, timeout_s=30)
     assert reply.body == "Hello pylon!"
+
+
+def test_a_large_published_body_reaches_the_component_through_the_spec_payload_bucket(
+    pylon_pipeline: Any,
+) -> None:
+    from tests.interop.extended_client_peer import digest, large_body
+
+    pipeline = pylon_pipeline(
+        {
+            "name": "big",
+            "topics": ["inbox"],
+            "buckets": ["big-payloads"],
+            "payloads": {"s3_path": "s3://big-payloads/offload/"},
+            "components": {
+                "digest": {
+                    "type": "pipeline",
+                    "entrypoint": "tests.interop.extended_client_components:digest_payload",
+                    "subscribe": [{"topic": "inbox"}],
+                }
+            },
+        }
+    )
+
+    pipeline.publish("inbox", BaseMessage(body=large_body(300_000)))
+
+    (reply,) = pipeline.recorder("digest-out").wait_for(
+        1, lambda m: m.objectType is ObjectType.RAW_CONTENT
+    )
+    assert json.loads(str(reply.body)) == digest(large_body(300_000))
+
+
+def test_a_large_body_without_a_spec_payload_location_is_refused_saying_how_to_fix_it(
+    pylon_pipeline: Any,
+) -> None:
+    pipeline = pylon_pipeline(TWO_STAGES)
+
+    with pytest.raises(OversizedMessageError, match=r"give the pipeline's spec a payloads\.s3_path"):
+        pipeline.publish("inbox", BaseMessage(body="x" * 300_000))
 
 
 def test_two_pipelines_from_one_spec_are_isolated_by_prefix(pylon_pipeline: Any) -> None:

@@ -10,10 +10,19 @@ import pytest
 import pylon
 from pylon import BaseMessage, DataAsset, ObjectType, PayloadType
 from pylon.aws.s3 import S3Store
-from pylon.codec import EXTENDED_PAYLOAD_SIZE, encode
-from pylon.config import ComponentKind
+from pylon.codec import EXTENDED_PAYLOAD_SIZE, LEGACY_PAYLOAD_SIZE, encode, sqs_entry
+from pylon.config import ComponentConfig, ComponentKind
+from pylon.errors import ConfigError
 from pylon.payloads import SNS_MAX_MESSAGE_BYTES, PayloadOffloader
-from pylon.s3_pointer import POINTER_CLASS, S3Location
+from pylon.s3_pointer import (
+    LEGACY_POINTER_CLASS,
+    POINTER_CLASS,
+    PointerFormat,
+    S3Location,
+    parse_pointer,
+    pointer_format,
+)
+from pylon.wire import WireMessage
 from tests.conftest import Wiring
 
 
@@ -129,3 +138,50 @@ def test_missing_payload_object_leaves_the_message_in_the_queue(
     assert outcome.failed == [message_id]
     assert wiring.visible_input_count() == 1
     assert f"payload s3://{wiring.bucket}/gone.json cannot be retrieved" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("pointer_class", "expected"),
+    [(POINTER_CLASS, PointerFormat.EXTENDED), (LEGACY_POINTER_CLASS, PointerFormat.LEGACY)],
+)
+def test_both_extended_client_pointer_formats_are_recognised(
+    pointer_class: str, expected: PointerFormat
+) -> None:
+    body = json.dumps([pointer_class, {"s3BucketName": "b", "s3Key": "k/1"}])
+    assert parse_pointer(body) == S3Location("b", "k/1")
+    assert pointer_format(body) is expected
+
+
+def test_a_json_array_that_names_another_class_is_not_a_pointer() -> None:
+    body = json.dumps(["com.example.NotAPointer", {"s3BucketName": "b", "s3Key": "k"}])
+    assert parse_pointer(body) is None
+
+
+def test_legacy_pointer_format_offloads_with_the_legacy_class_and_size_attribute(
+    aws_env: object,
+) -> None:
+    boto3.client("s3").create_bucket(Bucket="legacy")
+    offloader = PayloadOffloader(S3Store(), "s3://legacy/out/", PointerFormat.LEGACY)
+    body = "x" * (SNS_MAX_MESSAGE_BYTES + 1)
+
+    wire = offloader.offload_if_needed(encode(BaseMessage(body=body)))
+
+    kind, target = json.loads(wire.body)
+    assert kind == LEGACY_POINTER_CLASS
+    assert wire.attributes[LEGACY_PAYLOAD_SIZE] == str(len(body))
+    assert EXTENDED_PAYLOAD_SIZE not in wire.attributes
+    assert S3Store().get_text(S3Location(target["s3BucketName"], target["s3Key"])) == body
+
+
+def test_the_size_attribute_travels_as_a_number_like_the_extended_clients_write_it() -> None:
+    entry = sqs_entry(
+        WireMessage("[]", {EXTENDED_PAYLOAD_SIZE: "300000", "objectType": "rawContent"}), "0"
+    )
+    assert entry["MessageAttributes"][EXTENDED_PAYLOAD_SIZE]["DataType"] == "Number"
+    assert entry["MessageAttributes"]["objectType"]["DataType"] == "String"
+
+
+def test_an_unknown_pointer_format_is_a_config_error_naming_the_key() -> None:
+    config = ComponentConfig(ComponentKind.SINK, {"PAYLOAD_POINTER_FORMAT": "java"})
+    with pytest.raises(ConfigError, match="PAYLOAD_POINTER_FORMAT must be one of"):
+        config.check_settings()
