@@ -14,12 +14,14 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 test:
-	$(BIN)/ruff check pylon harness tests examples bench
+	$(BIN)/ruff check pylon harness tests examples bench devtools
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/pytest
 
 lint:
-	$(BIN)/ruff check pylon harness tests examples bench
+	$(BIN)/ruff check pylon harness tests examples bench devtools
+	$(BIN)/lint-imports
 
 typecheck:
 	$(BIN)/mypy

@@ -20,7 +20,7 @@ from pathlib import Path
 import psutil
 
 from bench.errors import BenchmarkError
-from harness.emulators.process import parent_death_hook, stop_group
+from harness.processes.groups import parent_death_hook, stop_group
 
 READY_LINE = "ready"
 _STOP_GRACE_S = 10.0

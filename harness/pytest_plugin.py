@@ -29,7 +29,7 @@ from harness.testing.backends import BACKENDS, DOCKER_BACKENDS, Backend, Emulato
 if TYPE_CHECKING:
     # Imported lazily below: they need the [harness] extra, and this plugin is loaded by
     # every pytest run where the runtime alone is installed.
-    from harness.local_pipeline import LocalPipeline
+    from harness.pipeline.local_pipeline import LocalPipeline
     from harness.spec import PipelineSpec
     from harness.testing.recorder import TopicRecorder
 
@@ -131,7 +131,7 @@ def pylon_pipeline(
 
     Resources get a per-test name prefix; everything is stopped and torn down afterwards.
     """
-    from harness.local_pipeline import LocalPipeline, Runner
+    from harness.pipeline.local_pipeline import LocalPipeline, Runner
 
     started: list[LocalPipeline] = []
 

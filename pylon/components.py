@@ -34,7 +34,9 @@ logger = logging.getLogger(__name__)
 CONFIG_EXIT_CODE = 78
 
 
-class _Component:
+class Component:
+    """What every decorated component is: the harness loads and runs any of them alike."""
+
     kind: ClassVar[ComponentKind]
 
     def __init__(self, task: Task) -> None:
@@ -97,7 +99,7 @@ class _Component:
             raise SystemExit(CONFIG_EXIT_CODE) from None
 
 
-class _QueueComponent(_Component):
+class QueueComponent(Component):
     """Pipeline and sink components: consume an SQS queue."""
 
     def _worker(self, runtime: Runtime) -> QueueWorker:
@@ -130,19 +132,19 @@ class _QueueComponent(_Component):
         return handle_direct_event(path, event, str(getattr(context, "aws_request_id", "direct")))
 
 
-class PipelineComponent(_QueueComponent):
+class PipelineComponent(QueueComponent):
     """Input queue -> task -> output topic, with lineage."""
 
     kind = ComponentKind.PIPELINE
 
 
-class SinkComponent(_QueueComponent):
+class SinkComponent(QueueComponent):
     """Input queue -> task; no output topic, no ingestion step."""
 
     kind = ComponentKind.SINK
 
 
-class SourceComponent(_Component):
+class SourceComponent(Component):
     """Task -> output topic; the task receives `message=None`."""
 
     kind = ComponentKind.SOURCE

@@ -16,8 +16,8 @@ from typing import Any
 import boto3
 import pytest
 
-from harness.activity import queue_depth
 from harness.endpoints import AwsEndpoint
+from harness.pipeline.activity import queue_depth
 from pylon.aws.sqs import SqsQueue
 from pylon.codec import decode, encode, inbound_from_sqs
 from pylon.config import ComponentConfig, ComponentKind

@@ -21,8 +21,8 @@ from typing import Any
 import boto3
 
 from harness.capture.format import CapturedMessage, CapturedPayload, CaptureWriter
-from harness.taps import QueuePeek, TopicTap
-from harness.targets import Target
+from harness.messaging.targets import Target
+from harness.observe.taps import QueuePeek, TopicTap
 from pylon.aws.clients import new_client
 from pylon.aws.s3 import S3Store
 from pylon.codec import sns_envelope

@@ -28,8 +28,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from harness.capture.format import BadLine, CapturedMessage, CaptureReader
 from harness.errors import HarnessError
-from harness.outgoing_payloads import OutgoingPayloads
-from harness.targets import Target
+from harness.messaging.payloads import OutgoingPayloads
+from harness.messaging.targets import Target
 from pylon.aws.batching import MAX_BATCH_BYTES, MAX_BATCH_ENTRIES
 from pylon.aws.clients import new_client
 from pylon.codec import EXTENDED_PAYLOAD_SIZE, MAX_ATTRIBUTES

@@ -1,7 +1,8 @@
-"""The images Pylon builds: the base image, the harness image, and MiniStack as LocalStack.
+"""Building images without a registry: the Pylon base and harness images, and the
+machinery any recipe uses (the emulators' images are recipes of `harness.emulators`).
 
     pylon image build                         # pylon-base and pylon-harness
-    pylon image build --emulator              # ... and pylon-ministack
+    pylon image build --emulator              # ... and the emulator images
     pylon image build --from my-debian:12     # on another image with python3 + venv
 
 Every build installs Python packages only from `docker-images/wheelhouse`, which `pip wheel`
@@ -21,7 +22,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from harness.emulators.ministack import MINISTACK_VERSION
 from harness.errors import HarnessError
 
 if TYPE_CHECKING:
@@ -56,18 +56,16 @@ def harness_image_tag() -> str:
     return f"pylon-harness:{PYLON_VERSION}"
 
 
-def emulator_image_tag() -> str:
-    return f"pylon-ministack:{MINISTACK_VERSION}"
-
-
 @dataclass(frozen=True)
 class ImageRecipe:
-    """One `docker build`: which Dockerfile, which stage, which build arguments."""
+    """One `docker build`: which Dockerfile, which stage, which build arguments, and the
+    requirements (beyond Pylon's own) its image installs from the wheelhouse."""
 
     tag: str
     dockerfile: str
     target: str | None = None
     args: Mapping[str, str] = field(default_factory=dict)
+    wheels: tuple[str, ...] = ()
 
 
 def pylon_recipes(from_image: str, base_tag: str | None = None) -> list[ImageRecipe]:
@@ -77,11 +75,6 @@ def pylon_recipes(from_image: str, base_tag: str | None = None) -> list[ImageRec
         ImageRecipe(base_tag or base_image_tag(), "Dockerfile", "base", args),
         ImageRecipe(harness_image_tag(), "Dockerfile", "harness", args),
     ]
-
-
-def emulator_recipe(from_image: str) -> ImageRecipe:
-    args = {"BASE_IMAGE": from_image, "PIP_NO_INDEX": "1", "MINISTACK_VERSION": MINISTACK_VERSION}
-    return ImageRecipe(emulator_image_tag(), "docker-images/ministack.Dockerfile", None, args)
 
 
 def source_checkout() -> Path:
@@ -98,8 +91,11 @@ def source_checkout() -> Path:
 # ---------------------------------------------------------------- wheelhouse
 
 
-def wheel_commands(root: Path, wheelhouse: Path) -> list[list[str]]:
-    """The `pip wheel` runs that fill the wheelhouse, one per image's environment.
+def wheel_commands(
+    root: Path, wheelhouse: Path, recipes: Sequence[ImageRecipe] = ()
+) -> list[list[str]]:
+    """The `pip wheel` runs that fill the wheelhouse: Pylon's, then one per recipe that
+    asks for more.
 
     Separate runs because the environments conflict (MiniStack pins botocore exactly);
     setuptools and wheel are there for building Pylon itself inside the image.
@@ -107,15 +103,15 @@ def wheel_commands(root: Path, wheelhouse: Path) -> list[list[str]]:
     pip = [sys.executable, "-m", "pip", "wheel", "--quiet", "--wheel-dir", str(wheelhouse)]
     return [
         [*pip, f"{root}[harness]", "setuptools>=69", "wheel"],
-        [*pip, f"ministack=={MINISTACK_VERSION}"],
+        *([*pip, *recipe.wheels] for recipe in recipes if recipe.wheels),
     ]
 
 
-def make_wheelhouse(root: Path, log: LogSink) -> Path:
+def make_wheelhouse(root: Path, log: LogSink, recipes: Sequence[ImageRecipe] = ()) -> Path:
     """Fill `<root>/docker-images/wheelhouse` with every wheel the images install; return it."""
     wheelhouse = root / WHEELHOUSE
     wheelhouse.mkdir(parents=True, exist_ok=True)
-    for command in wheel_commands(root, wheelhouse):
+    for command in wheel_commands(root, wheelhouse, recipes):
         log(f"$ {' '.join(command[2:])}")
         result = subprocess.run(command, capture_output=True, text=True, check=False)
         if result.returncode != 0:
@@ -189,7 +185,7 @@ def build_images(
 ) -> list[BuiltImage]:
     """Fill the wheelhouse, then build every recipe in order."""
     root = root or source_checkout()
-    make_wheelhouse(root, log)
+    make_wheelhouse(root, log, recipes)
     built = []
     for recipe in recipes:
         image_id = build_image(engine, root, recipe, log)

@@ -20,13 +20,9 @@ from pathlib import Path
 
 from harness.emulators.admin import health_error, wait_until_healthy
 from harness.emulators.isolated_env import default_cache_dir, isolated_python_env
-from harness.emulators.ministack import (
-    LOOPBACK_HOST,
-    MINISTACK_VERSION,
-    free_loopback_port,
-    ministack_tool,
-)
+from harness.emulators.ministack import MINISTACK_VERSION, ministack_tool
 from harness.errors import EmulatorError
+from harness.processes.ports import LOOPBACK_HOST, free_loopback_port
 
 
 @dataclass(frozen=True)

@@ -31,8 +31,8 @@ from harness.emulators.admin import (
     wait_until_healthy,
 )
 from harness.emulators.base import Emulator
-from harness.emulators.ministack import LOOPBACK_HOST, free_loopback_port
 from harness.errors import EmulatorError
+from harness.processes.ports import LOOPBACK_HOST, free_loopback_port
 
 if TYPE_CHECKING:
     from testcontainers.community.localstack import LocalStackContainer

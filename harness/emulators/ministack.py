@@ -17,7 +17,6 @@ import logging
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -29,15 +28,15 @@ from types import FrameType
 from harness.emulators.admin import reset_state, wait_until_healthy
 from harness.emulators.base import Emulator
 from harness.emulators.isolated_env import IsolatedTool, default_cache_dir, isolated_python_env
-from harness.emulators.process import spawn, stop_group
 from harness.errors import EmulatorError
+from harness.processes.groups import spawn, stop_group
+from harness.processes.ports import LOOPBACK_HOST, free_loopback_port
 
 # Pinned exactly: MiniStack releases often and its behaviour is what our emulator-gap
 # tests (filter policies, Binary attributes, SQS event source mappings) are written
 # against; it also pins botocore exactly, hence its own virtualenv.
 MINISTACK_VERSION = "1.5.33"
 
-LOOPBACK_HOST = "127.0.0.1"
 _LOG_TAIL_LINES = 40
 _STOP_GRACE_S = 5.0
 
@@ -52,13 +51,6 @@ def ministack_tool(cache_dir: Path | None = None) -> IsolatedTool:
 def install(cache_dir: Path | None = None) -> Path:
     """Install the pinned MiniStack if needed (fast when done); return its virtualenv."""
     return ministack_tool(cache_dir).install()
-
-
-def free_loopback_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((LOOPBACK_HOST, 0))
-        return int(probe.getsockname()[1])
 
 
 def _inherited_env() -> dict[str, str]:

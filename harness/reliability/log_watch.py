@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from harness.run.output import LineSink
+from harness.processes.output import LineSink
 
 # The shapes of pylon.worker.log_failure and of the lease keeper's hung-task line.
 _FAILURE = re.compile(

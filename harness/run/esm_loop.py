@@ -37,7 +37,7 @@ from harness.provision import ProvisionedComponent
 from harness.run.inprocess import component_config
 from pylon.aws.clients import new_client
 from pylon.aws.sqs import SqsQueue
-from pylon.components import _Component
+from pylon.components import Component
 from pylon.wire import (
     LambdaAttributeValue,
     LambdaSqsEvent,
@@ -192,7 +192,7 @@ class EventSourceMappingLoop(Running):
     def for_component(
         cls,
         provisioned: ProvisionedComponent,
-        component: _Component,
+        component: Component,
         *,
         session: boto3.session.Session | None = None,
     ) -> EventSourceMappingLoop:

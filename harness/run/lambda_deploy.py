@@ -36,8 +36,8 @@ import pylon
 from harness.endpoints import AwsEndpoint
 from harness.errors import HarnessError
 from harness.lifecycle import Running
+from harness.packaging.zip_archive import is_bytecode, package_dir, tree_files, write_entry
 from harness.provision import ProvisionedComponent
-from harness.zip_archive import is_bytecode, package_dir, tree_files, write_entry
 from pylon.config import ComponentKind
 
 if TYPE_CHECKING:

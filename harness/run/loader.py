@@ -7,14 +7,14 @@ import sys
 from pathlib import Path
 
 from harness.errors import HarnessError
-from pylon.components import _Component
+from pylon.components import Component
 
 
 class EntrypointError(HarnessError):
     """The entrypoint does not name an importable Pylon component."""
 
 
-def load_component(entrypoint: str, project_root: Path | None = None) -> _Component:
+def load_component(entrypoint: str, project_root: Path | None = None) -> Component:
     """Import `module:function` and check it is decorated with a Pylon component."""
     module_name, _, attribute = entrypoint.partition(":")
     if project_root is not None and str(project_root) not in sys.path:
@@ -31,7 +31,7 @@ def load_component(entrypoint: str, project_root: Path | None = None) -> _Compon
         raise EntrypointError(
             f"entrypoint {entrypoint!r}: module {module_name} has no {attribute!r}"
         )
-    if not isinstance(component, _Component):
+    if not isinstance(component, Component):
         raise EntrypointError(
             f"entrypoint {entrypoint!r} is a {type(component).__name__}, not a Pylon component; "
             "decorate it with @pylon.PipelineComponent, @pylon.SourceComponent or @pylon.SinkComponent"

@@ -12,11 +12,11 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from harness.emulators.process import parent_death_hook, reap_group, request_stop
 from harness.endpoints import AwsEndpoint
 from harness.lifecycle import Running
+from harness.processes.groups import parent_death_hook, reap_group, request_stop
+from harness.processes.output import LineSink, pump_lines
 from harness.provision import ProvisionedComponent
-from harness.run.output import LineSink, pump_lines
 
 # ECS's default stopTimeout: how long a component may take to finish its message.
 STOP_GRACE_SECONDS = 30.0

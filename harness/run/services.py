@@ -2,14 +2,12 @@
 
 Each gets a free loopback port, substituted for `{port}` in its command, env and
 `ready_url`; components refer to it as `{services.NAME.port}` in their config, which
-`with_service_ports` fills in before provisioning.
+`harness.spec.overrides.with_service_ports` fills in before provisioning.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import os
-import re
 import subprocess
 import sys
 import time
@@ -17,48 +15,18 @@ import urllib.error
 import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
-from harness.emulators.ministack import free_loopback_port
-from harness.emulators.process import stop_group
 from harness.errors import HarnessError
 from harness.lifecycle import Running
-from harness.run.output import LineSink, pump_lines
+from harness.processes.groups import stop_group
+from harness.processes.output import LineSink, pump_lines
+from harness.processes.ports import free_loopback_port
 from harness.run.processes import start_piped
-from harness.spec import PipelineSpec, ServiceSpec
-
-_PLACEHOLDER = re.compile(r"\{services\.([A-Za-z0-9_-]+)\.port\}")
+from harness.spec import ServiceSpec
 
 
 class ServiceError(HarnessError):
     """A spec service failed to start or never became ready."""
-
-
-def with_service_ports(spec: PipelineSpec, ports: Mapping[str, int]) -> PipelineSpec:
-    """Replace `{services.NAME.port}` in every component's config values."""
-
-    def fill(value: Any, where: str) -> Any:
-        if not isinstance(value, str):
-            return value
-
-        def port(match: re.Match[str]) -> str:
-            name = match.group(1)
-            if name not in ports:
-                raise ServiceError(f"{spec.source}: {where} refers to unknown service {name!r}")
-            return str(ports[name])
-
-        return _PLACEHOLDER.sub(port, value)
-
-    components = {
-        name: dataclasses.replace(
-            component,
-            config={
-                k: fill(v, f"components.{name}.config.{k}") for k, v in component.config.items()
-            },
-        )
-        for name, component in spec.components.items()
-    }
-    return dataclasses.replace(spec, components=components)
 
 
 class ServiceRunner(Running):

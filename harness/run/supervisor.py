@@ -10,7 +10,7 @@ replacement. `Supervisor.restart_exited()` does the same for a `ProcessRunner`:
 
 It is called from the caller's own wait loop rather than from a thread of its own: a
 child's parent-death signal is tied to the thread that started it (see
-`harness.emulators.process.parent_death_hook`), so restarts belong on a long-lived one.
+`harness.processes.groups.parent_death_hook`), so restarts belong on a long-lived one.
 """
 
 from __future__ import annotations

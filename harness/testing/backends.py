@@ -25,7 +25,7 @@ class Backend:
     run: str
 
 
-# name -> (emulator kind, runner); the runner is a `harness.local_pipeline.Runner` value,
+# name -> (emulator kind, runner); the runner is a `harness.pipeline.local_pipeline.Runner` value,
 # kept as text so this module does not import the harness extra's dependencies.
 BACKENDS: dict[str, tuple[EmulatorKind, str]] = {
     "embedded": (EmulatorKind.EMBEDDED, "inprocess"),

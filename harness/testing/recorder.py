@@ -1,6 +1,6 @@
 """`TopicRecorder`: captures everything a topic publishes, through a temporary queue.
 
-The queue (a `harness.taps.TopicTap`) is subscribed with raw delivery and no filter, so
+The queue (a `harness.observe.taps.TopicTap`) is subscribed with raw delivery and no filter, so
 it sees exactly what consumers would see; it is deleted (with its subscription) on
 `close()`.
 """
@@ -13,13 +13,11 @@ from collections.abc import Callable
 import boto3
 
 from harness.lifecycle import Closing
-from harness.taps import TopicTap
+from harness.observe.taps import TopicTap, decode_leniently
 from harness.testing.waiting import wait_until
 from pylon.aws.s3 import S3Store
-from pylon.codec import decode, inbound_from_sqs
-from pylon.errors import PylonError
+from pylon.codec import inbound_from_sqs
 from pylon.models.messages import BaseMessage, ObjectType
-from pylon.payloads import resolve_body
 from pylon.wire import InboundMessage
 
 Predicate = Callable[[BaseMessage], bool]
@@ -78,21 +76,6 @@ class TopicRecorder(Closing):
 
     def close(self) -> None:
         self._tap.close()
-
-
-def decode_leniently(inbound: InboundMessage, s3: S3Store) -> BaseMessage:
-    """Decode (fetching S3 payloads); a malformed message becomes a readable placeholder.
-
-    Recorders and tails must show what was published even when it is malformed.
-    """
-    try:
-        return decode(inbound, resolve_body(inbound, s3))
-    except PylonError as exc:
-        return BaseMessage(
-            body=f"<undecodable: {exc}> {inbound.body[:500]}",
-            attributes=dict(inbound.attributes),
-            messageId=inbound.message_id,
-        )
 
 
 def _short(message: BaseMessage) -> str:

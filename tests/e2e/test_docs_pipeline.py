@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from examples.docs_pipeline.lake_writer import read_lake
-from harness.local_pipeline import LocalPipeline
+from harness.pipeline.local_pipeline import LocalPipeline
 from harness.testing.backends import Backend
 from harness.testing.waiting import wait_until
 from pylon import BaseMessage, DataAsset, ObjectType, UrlResource

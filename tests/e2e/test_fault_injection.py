@@ -25,9 +25,9 @@ from pathlib import Path
 
 import boto3
 
-from harness.activity import queue_depth, queue_depths
 from harness.emulators.ministack import MINISTACK_VERSION, MiniStack
-from harness.local_pipeline import LocalPipeline, Runner
+from harness.pipeline.activity import queue_depth, queue_depths
+from harness.pipeline.local_pipeline import LocalPipeline, Runner
 from harness.reliability.accounting import DeadLetter, Delivery, Ledger
 from harness.reliability.faults import FaultError, FaultLog, TopicOutage, signal_component
 from harness.reliability.log_watch import LogWatch

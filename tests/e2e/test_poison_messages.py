@@ -10,8 +10,8 @@ import boto3
 import pytest
 from typer.testing import CliRunner
 
-from harness.cli import app
-from harness.local_pipeline import LocalPipeline
+from harness.cli.main import app
+from harness.pipeline.local_pipeline import LocalPipeline
 from harness.run.inprocess import component_config
 from harness.testing.waiting import wait_until
 from pylon import BaseMessage, ObjectType

@@ -13,9 +13,9 @@ import boto3
 import pytest
 from typer.testing import CliRunner
 
-from harness.cli import app
+from harness.cli.main import app
 from harness.endpoints import AwsEndpoint
-from harness.local_pipeline import LocalPipeline, Runner
+from harness.pipeline.local_pipeline import LocalPipeline, Runner
 from harness.provision import provision
 from harness.reliability.log_watch import LogWatch
 from harness.spec import spec_from_dict

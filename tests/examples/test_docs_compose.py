@@ -21,7 +21,7 @@ import pytest
 
 from harness.containers import engine
 from harness.containers.images import ensure_pylon_images
-from harness.emulators.ministack import free_loopback_port
+from harness.processes.ports import free_loopback_port
 from harness.testing.waiting import wait_until
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]

@@ -17,7 +17,7 @@ from harness.capture.format import CaptureFormatError, CaptureReader, CaptureWri
 from harness.capture.recording import CaptureReport, StopWhen, capture
 from harness.capture.replay import ReplayError, ReplayFilter, replay
 from harness.endpoints import AwsEndpoint
-from harness.targets import Target, resolve_target
+from harness.messaging.targets import Target, resolve_target
 from harness.testing import wait_until
 from pylon.aws.s3 import S3Store
 from pylon.codec import encode, inbound_from_sqs

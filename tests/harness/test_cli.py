@@ -20,10 +20,10 @@ import boto3
 import pytest
 from typer.testing import CliRunner, Result
 
-from harness.activity import queue_depth
-from harness.cli import app
+from harness.cli.main import app
 from harness.emulators import background
 from harness.endpoints import AwsEndpoint
+from harness.pipeline.activity import queue_depth
 from harness.testing.waiting import wait_until
 from pylon.aws.s3 import S3Store
 from pylon.codec import inbound_from_sqs

@@ -10,7 +10,7 @@ import boto3
 import pytest
 from typer.testing import CliRunner
 
-from harness.cli import app
+from harness.cli.main import app
 from harness.endpoints import AwsEndpoint
 
 EXAMPLES = Path(__file__).parents[2] / "examples"

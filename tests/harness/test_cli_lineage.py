@@ -18,7 +18,7 @@ from openlineage.client.facet_v2 import parent_run
 from PIL import Image
 from typer.testing import CliRunner
 
-from harness.cli import app
+from harness.cli.main import app
 from harness.endpoints import AwsEndpoint
 from harness.lineage.openlineage import EXTERNAL_JOB, run_id
 from harness.lineage.store import LineageStore

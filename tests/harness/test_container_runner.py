@@ -6,11 +6,11 @@ import boto3
 import pytest
 
 from harness.containers import engine
-from harness.containers.runner import ContainerRunner
 from harness.endpoints import AwsEndpoint
 from harness.provision import provision
-from harness.run.local_spec import with_local_defaults
+from harness.run.containers import ContainerRunner
 from harness.spec import load_spec
+from harness.spec.local_defaults import with_local_defaults
 from harness.testing.recorder import TopicRecorder
 from harness.testing.waiting import wait_until
 from pylon import BaseMessage, ObjectType

@@ -1,4 +1,4 @@
-"""`harness.dlq.redrive` and `pylon dlq redrive` against the emulator."""
+"""`harness.messaging.dlq.redrive` and `pylon dlq redrive` against the emulator."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from harness.activity import queue_depth
-from harness.cli import app
-from harness.dlq import RedriveError, redrive
+from harness.cli.main import app
 from harness.endpoints import AwsEndpoint
+from harness.messaging.dlq import RedriveError, redrive
+from harness.pipeline.activity import queue_depth
 from harness.provision import ProvisionedComponent, provision
 from harness.spec import spec_from_dict
 from harness.testing.waiting import wait_until

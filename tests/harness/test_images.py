@@ -7,19 +7,19 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from harness.cli import app
+from harness.cli.main import app
 from harness.containers.images import (
-    emulator_recipe,
     harness_image_tag,
     pylon_recipes,
     source_checkout,
     wheel_commands,
 )
+from harness.emulators.images import ministack_recipe
 from harness.emulators.ministack import MINISTACK_VERSION
 
 
 def test_images_install_from_the_wheelhouse_only() -> None:
-    recipes = [*pylon_recipes("debian-with-python"), emulator_recipe("debian-with-python")]
+    recipes = [*pylon_recipes("debian-with-python"), ministack_recipe("debian-with-python")]
 
     assert {r.args["PIP_NO_INDEX"] for r in recipes} == {"1"}
     assert {r.args["BASE_IMAGE"] for r in recipes} == {"debian-with-python"}
@@ -29,7 +29,9 @@ def test_images_install_from_the_wheelhouse_only() -> None:
 
 def test_wheelhouse_holds_pylons_dependencies_and_the_pinned_ministack() -> None:
     root = source_checkout()
-    pylon_run, ministack_run = wheel_commands(root, root / "wheels")
+    pylon_run, ministack_run = wheel_commands(
+        root, root / "wheels", [*pylon_recipes("x"), ministack_recipe("x")]
+    )
 
     assert f"{root}[harness]" in pylon_run
     assert {"setuptools>=69", "wheel"} <= set(pylon_run)

@@ -21,8 +21,8 @@ from typing import Any
 import boto3
 import pytest
 
-from harness.activity import queue_depth
 from harness.endpoints import AwsEndpoint
+from harness.pipeline.activity import queue_depth
 from harness.provision import ProvisionedComponent, provision
 from harness.run.esm_loop import (
     BatchResponseError,

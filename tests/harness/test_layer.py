@@ -15,8 +15,8 @@ import boto3
 import pytest
 from typer.testing import CliRunner
 
-from harness.cli import app
-from harness.layer import (
+from harness.cli.main import app
+from harness.packaging.layer import (
     Architecture,
     LayerBuildError,
     LayerTarget,
@@ -24,8 +24,8 @@ from harness.layer import (
     pip_command,
     runtime_requirements,
 )
+from harness.packaging.zip_archive import write_entry
 from harness.testing.recorder import TopicRecorder
-from harness.zip_archive import write_entry
 from pylon.models.messages import ObjectType
 from tests.conftest import load_event
 

@@ -9,10 +9,10 @@ import boto3
 import pytest
 from typer.testing import CliRunner
 
-from harness.cli import app
+from harness.cli.main import app
 from harness.endpoints import AwsEndpoint
 from harness.spec import load_spec
-from harness.spec_overrides import (
+from harness.spec.overrides import (
     SpecOverrideError,
     parse_service_ports,
     with_config_in_ssm,

@@ -11,13 +11,13 @@ import boto3
 import pytest
 
 from harness.endpoints import AwsEndpoint
+from harness.messaging.sending import send_message
 from harness.provision import ProvisionedComponent, provision
 from harness.reliability.faults import FaultError, signal_component
 from harness.run.inprocess import InProcessRunner
 from harness.run.processes import ProcessRunner
 from harness.run.supervisor import Supervisor
 from harness.spec import spec_from_dict
-from harness.testing.messaging import send_message
 from harness.testing.waiting import wait_until
 from pylon import BaseMessage
 from tests.runtime.hanging_component import release

@@ -8,7 +8,7 @@ import time
 import boto3
 
 from harness.endpoints import AwsEndpoint
-from harness.taps import QueuePeek, TopicTap
+from harness.observe.taps import QueuePeek, TopicTap
 from harness.testing.waiting import wait_until
 
 

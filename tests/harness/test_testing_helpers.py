@@ -14,8 +14,8 @@ import boto3
 import pytest
 
 from harness.emulators import Emulator
-from harness.local_pipeline import LocalPipeline
-from harness.outgoing_payloads import OversizedMessageError
+from harness.messaging.payloads import OversizedMessageError
+from harness.pipeline.local_pipeline import LocalPipeline
 from harness.testing.lineage import LineageError, assert_lineage, lineage_chain
 from harness.testing.waiting import WaitTimeoutError, wait_until
 from pylon import BaseMessage, IngestionStep, ObjectType

@@ -15,8 +15,8 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from harness.activity import queue_depth
 from harness.endpoints import AwsEndpoint
+from harness.pipeline.activity import queue_depth
 from pylon.aws import (
     DynamoTable,
     LambdaFunction,

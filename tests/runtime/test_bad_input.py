@@ -20,9 +20,9 @@ import pytest
 from typer.testing import CliRunner
 
 import pylon
-from harness.activity import queue_depth
-from harness.cli import app
+from harness.cli.main import app
 from harness.endpoints import AwsEndpoint
+from harness.pipeline.activity import queue_depth
 from harness.run.esm_loop import LambdaContext, sqs_event_from_messages
 from pylon.components import CONFIG_EXIT_CODE
 from pylon.config import ComponentKind

@@ -1,7 +1,4 @@
-"""`pylon image ...` and `pylon layer ...`: the Docker images and the Lambda layer.
-
-Registered on the main app by `harness.cli`; thin like it: parse, call, print.
-"""
+"""`pylon image build` and `pylon layer build`: the Docker images and the Lambda layer."""
 
 from __future__ import annotations
 
@@ -10,8 +7,11 @@ from typing import Annotated
 
 import typer
 
+from harness.cli.shell import console, progress, run_command
+from harness.containers import engine, images
 from harness.containers.images import DEFAULT_FROM_IMAGE, FROM_IMAGE_ENV_VAR
-from harness.layer import Architecture, BuiltLayer, LayerTarget, build_layer
+from harness.emulators.images import emulator_recipes
+from harness.packaging.layer import Architecture, BuiltLayer, LayerTarget, build_layer
 
 image_app = typer.Typer(
     help="Docker images: the Pylon base image, the harness image, MiniStack as LocalStack.",
@@ -20,6 +20,14 @@ image_app = typer.Typer(
 layer_app = typer.Typer(
     help="The Lambda layer with Pylon and its dependencies.", no_args_is_help=True
 )
+
+
+PANEL = "Packaging"
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(image_app, name="image", rich_help_panel=PANEL)
+    app.add_typer(layer_app, name="layer", rich_help_panel=PANEL)
 
 
 @layer_app.command("build")
@@ -40,20 +48,17 @@ def layer_build(
     ] = None,
 ) -> None:
     """Build a layer zip (python/...) for a Python version and architecture; print its size."""
-    from harness.cli import _progress, _run
 
     def action() -> BuiltLayer:
         target = LayerTarget(python, arch, with_sdk, tuple(find_links or ()))
         path = output or Path(f"pylon-layer-python{python}-{arch.value}.zip")
-        with _progress(f"resolving Pylon's dependencies for python{python} {arch.value}"):
+        with progress(f"resolving Pylon's dependencies for python{python} {arch.value}"):
             return build_layer(target, path)
 
-    _print_layer(_run(action), python, arch)
+    _print_layer(run_command(action), python, arch)
 
 
 def _print_layer(built: BuiltLayer, python: str, arch: Architecture) -> None:
-    from harness.cli import console
-
     console.print(
         f"[bold]{built.path}[/bold]: layer for python{python} {arch.value}, "
         f"{built.size_bytes / 1024:.0f} KiB zipped, {built.unzipped_bytes / 1024:.0f} KiB "
@@ -77,13 +82,11 @@ def image_build(
     ] = False,
 ) -> None:
     """Fill docker-images/wheelhouse with pip, then build the images from it (no registry needed)."""
-    from harness.cli import _run, console
-    from harness.containers import engine, images
 
     def action() -> list[images.BuiltImage]:
         recipes = images.pylon_recipes(from_image)
         if emulator:
-            recipes.append(images.emulator_recipe(from_image))
+            recipes += emulator_recipes(from_image)
         docker_engine = engine.client()
         try:
             return images.build_images(
@@ -92,7 +95,7 @@ def image_build(
         finally:
             docker_engine.close()
 
-    for built in _run(action):
+    for built in run_command(action):
         console.print(
             f"[bold]{built.tag}[/bold] {built.image_id[7:19]} {built.size_bytes / 1e6:.0f} MB"
         )

@@ -10,7 +10,7 @@ from typing import Any
 
 import boto3
 
-from harness.local_pipeline import LocalPipeline
+from harness.pipeline.local_pipeline import LocalPipeline
 
 _DEPTH_ATTRIBUTES: Any = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
 

@@ -1,7 +1,4 @@
-"""`pylon lineage`, `pylon openlineage` and `pylon graph`: lineage and topology you can see.
-
-Registers its commands on the `pylon` app when imported (harness.cli imports it).
-"""
+"""`pylon lineage`, `pylon openlineage` and `pylon graph`: lineage and topology you can see."""
 
 from __future__ import annotations
 
@@ -11,8 +8,14 @@ from typing import Annotated
 
 import typer
 
-from harness.cli import AllowRemote, EndpointOption, _run, app, console, err
-from harness.emulators.selection import apply_to_environment, require_endpoint
+from harness.cli.shell import (
+    AllowRemote,
+    EndpointOption,
+    connect,
+    console,
+    err,
+    run_command,
+)
 from harness.errors import HarnessError
 from harness.lineage.store import LineageStore
 from harness.lineage.view import chain_document, lineage_tree
@@ -27,6 +30,15 @@ SpecOption = Annotated[
         "--spec", help="Pipeline spec whose `lineage: {table}` to read (instead of --table)."
     ),
 ]
+
+
+PANEL = "Lineage"
+
+
+def register(app: typer.Typer) -> None:
+    app.command("lineage", rich_help_panel=PANEL)(lineage_command)
+    app.command("openlineage", rich_help_panel=PANEL)(openlineage_command)
+    app.command("graph", rich_help_panel=PANEL)(graph_command)
 
 
 class LineageOptionError(HarnessError):
@@ -47,7 +59,6 @@ def _table(table: str | None, spec_file: Path | None) -> tuple[str, str]:
     return spec.lineage_table, spec.name
 
 
-@app.command("lineage")
 def lineage_command(
     ingestion_id: Annotated[str, typer.Argument(help="A record's ingestionId.")],
     table: TableOption = None,
@@ -60,17 +71,16 @@ def lineage_command(
 
     def action() -> None:
         name, _ = _table(table, spec_file)
-        apply_to_environment(require_endpoint(endpoint, allow_remote))
+        connect(endpoint, allow_remote)
         chain = LineageStore(name).chain(ingestion_id)
         if as_json:
             typer.echo(json.dumps(chain_document(chain), indent=2, ensure_ascii=False))
         else:
             console.print(lineage_tree(chain))
 
-    _run(action)
+    run_command(action)
 
 
-@app.command("openlineage")
 def openlineage_command(
     table: TableOption = None,
     spec_file: SpecOption = None,
@@ -98,13 +108,13 @@ def openlineage_command(
         if (file is None) == (url is None):
             raise LineageOptionError("give exactly one of --file PATH or --url URL")
         name, default_namespace = _table(table, spec_file)
-        apply_to_environment(require_endpoint(endpoint, allow_remote))
+        connect(endpoint, allow_remote)
         count = _export(
             LineageStore(name), ingestion_id, namespace or default_namespace, file, url, api_path
         )
         console.print(f"exported {count} OpenLineage run event(s) to {file or url}")
 
-    _run(action)
+    run_command(action)
 
 
 def _export(
@@ -130,7 +140,6 @@ def _export(
     return openlineage.export(events, transport)
 
 
-@app.command("graph")
 def graph_command(
     spec_file: Annotated[Path, typer.Argument(help="Pipeline spec (YAML).")],
     image: Annotated[
@@ -140,7 +149,7 @@ def graph_command(
     """Print the pipeline's topology as Mermaid and draw it as an image."""
 
     def action() -> None:
-        from harness.graph import check_image_path, draw, mermaid
+        from harness.lineage.graph import check_image_path, draw, mermaid
 
         spec = load_spec(spec_file)
         path = image or Path(f"{spec.name}.png")
@@ -149,4 +158,4 @@ def graph_command(
         written = draw(spec, path)
         err.print(f"wrote {written}")
 
-    _run(action)
+    run_command(action)

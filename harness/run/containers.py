@@ -23,8 +23,8 @@ from harness.containers.images import ensure_pylon_images
 from harness.containers.ownership import ownership_labels, remove_orphans
 from harness.endpoints import AwsEndpoint
 from harness.lifecycle import Running
+from harness.processes.output import LineSink
 from harness.provision import ProvisionedComponent
-from harness.run.output import LineSink
 from harness.run.processes import STOP_GRACE_SECONDS
 
 if TYPE_CHECKING:

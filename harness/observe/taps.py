@@ -27,8 +27,13 @@ import boto3
 
 from harness.lifecycle import Closing
 from pylon.aws.clients import new_client
+from pylon.aws.s3 import S3Store
 from pylon.aws.sqs import SqsQueue
-from pylon.wire import SqsMessage
+from pylon.codec import decode
+from pylon.errors import PylonError
+from pylon.models.messages import BaseMessage
+from pylon.payloads import resolve_body
+from pylon.wire import InboundMessage, SqsMessage
 
 if TYPE_CHECKING:
     from mypy_boto3_sns import SNSClient
@@ -180,3 +185,18 @@ def _allow_topic(queue_arn: str, topic_arn: str) -> str:
             ],
         }
     )
+
+
+def decode_leniently(inbound: InboundMessage, s3: S3Store) -> BaseMessage:
+    """Decode (fetching S3 payloads); a malformed message becomes a readable placeholder.
+
+    Recorders and tails must show what was published even when it is malformed.
+    """
+    try:
+        return decode(inbound, resolve_body(inbound, s3))
+    except PylonError as exc:
+        return BaseMessage(
+            body=f"<undecodable: {exc}> {inbound.body[:500]}",
+            attributes=dict(inbound.attributes),
+            messageId=inbound.message_id,
+        )

@@ -8,9 +8,9 @@ from typing import Literal
 import boto3
 
 from harness.errors import HarnessError
-from harness.outgoing_payloads import OutgoingPayloads
+from harness.messaging.payloads import OutgoingPayloads
+from harness.messaging.sending import publish_message, send_message
 from harness.spec import PipelineSpec
-from harness.testing.messaging import publish_message, send_message
 from pylon.models.messages import BaseMessage
 
 

@@ -30,7 +30,7 @@ from pathlib import Path
 from packaging.requirements import Requirement
 
 from harness.errors import HarnessError
-from harness.zip_archive import is_bytecode, package_dir, tree_files, write_entry
+from harness.packaging.zip_archive import is_bytecode, package_dir, tree_files, write_entry
 
 LAYER_ROOT = "python"
 DISTRIBUTION = "pylon-pipelines"

@@ -1,5 +1,10 @@
 """What `pylon up` and `pylon provision` print, laid out to stay readable at 80 columns.
 
+Component log lines are prefixed with their component's name, like `docker compose up`,
+shown without their leading date (the time stays: a local run spans minutes, and the
+date pushed the seed's metric lines past 80 columns), and wrapped between words under
+their own text, so the prefix column stays clear.
+
 Rich shrinks a table that is wider than the terminal by cutting its cells with "…" and
 wraps a title that is wider than its table in the middle of a word. So titles are
 printed as lines of their own, a column of ARNs/URLs is shown only when it fits whole
@@ -9,13 +14,19 @@ print their keys relative to the prefix they share.
 
 from __future__ import annotations
 
+import re
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 
 from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from harness.activity import QueueDepth
+from harness.pipeline.activity import QueueDepth
+from harness.pipeline.summary import PipelineSummary
+
+_COLOURS = ("cyan", "magenta", "green", "yellow", "blue", "bright_red", "bright_cyan")
+_LEADING_DATE = re.compile(r"^\d{4}-\d{2}-\d{2} (?=\d{2}:\d{2}:\d{2})")
 
 # Kinds whose address is not just a scheme plus the name (a bucket is s3://NAME).
 _ADDRESS_KINDS = ("topic", "queue", "table")
@@ -111,6 +122,39 @@ def _table_width(*columns: list[str]) -> int:
     return cells + len(columns) * _PADDING + _BORDER
 
 
+def summary(of: PipelineSummary) -> list[RenderableType]:
+    """Everything `pylon up` prints when it stops: published, queues, bucket contents."""
+    return [
+        published(of.published),
+        queues(of.queues),
+        *(bucket(name, objects) for name, objects in of.objects.items()),
+    ]
+
+
 def print_all(console: Console, renderables: Iterable[RenderableType]) -> None:
     for renderable in renderables:
         console.print(renderable)
+
+
+class PrefixedConsole:
+    """A LineSink printing `name | line` with a stable colour per name."""
+
+    def __init__(self, console: Console | None = None, width: int = 14) -> None:
+        self._console = console or Console(highlight=False)
+        self._width = width
+        self._colours: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, name: str, line: str) -> None:
+        with self._lock:
+            colour = self._colours.setdefault(name, _COLOURS[len(self._colours) % len(_COLOURS)])
+            row = Table.grid()
+            row.add_column(no_wrap=True)
+            row.add_column(overflow="fold")  # fold splits only a word longer than the column
+            row.add_row(Text(f"{name:<{self._width}}| ", style=colour), Text(shown(line)))
+            self._console.print(row)
+
+
+def shown(line: str) -> str:
+    """The line as `pylon up` shows it: without a leading `YYYY-MM-DD ` date."""
+    return _LEADING_DATE.sub("", line, count=1)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import boto3
 
-from harness.outgoing_payloads import OutgoingPayloads, offload_or_refuse
+from harness.messaging.payloads import OutgoingPayloads, offload_or_refuse
 from pylon.aws.sns import SnsTopic
 from pylon.aws.sqs import SqsQueue
 from pylon.codec import encode

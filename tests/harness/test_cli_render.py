@@ -6,9 +6,9 @@ import io
 
 from rich.console import Console, RenderableType
 
-from harness import console_tables
-from harness.activity import QueueDepth
-from harness.run.output import PrefixedConsole, shown
+from harness.cli import render as console_tables
+from harness.cli.render import PrefixedConsole, shown
+from harness.pipeline.activity import QueueDepth
 
 ROWS = [
     ("topic", "documents", "arn:aws:sns:us-east-1:000000000000:documents"),

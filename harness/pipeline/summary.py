@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import boto3
 
-from harness.activity import QueueDepth, queue_depths
-from harness.local_pipeline import LocalPipeline
+from harness.pipeline.activity import QueueDepth, queue_depths
+from harness.pipeline.local_pipeline import LocalPipeline
 from pylon.aws.s3 import S3Store
 from pylon.s3_pointer import S3Location
 

@@ -3,7 +3,7 @@
     pylon dlq redrive parser-in-dlq
     pylon dlq redrive --spec pipeline.yaml --component parser [--max 100]
 
-Thin, like the rest of the CLI: the work is `harness.dlq.redrive`.
+The work is `harness.messaging.dlq.redrive`.
 """
 
 from __future__ import annotations
@@ -12,19 +12,28 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
-from harness.dlq import RedriveError, RedriveResult, redrive
-from harness.emulators.selection import apply_to_environment, require_endpoint
+from harness.cli.shell import (
+    AllowRemote,
+    EndpointOption,
+    connect,
+    console,
+    run_command,
+)
+from harness.messaging.dlq import RedriveError, RedriveResult, redrive
 from harness.spec import load_spec
-from pylon.errors import PylonError
 
 dlq_app = typer.Typer(
     help="Dead-letter queues: move failed messages back once the cause is fixed.",
     no_args_is_help=True,
 )
-_console = Console(highlight=False)
-_err = Console(stderr=True, highlight=False)
+
+
+PANEL = "Messages"
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(dlq_app, name="dlq", rich_help_panel=PANEL)
 
 
 @dlq_app.command("redrive")
@@ -43,25 +52,17 @@ def redrive_command(
     max_messages: Annotated[
         int | None, typer.Option("--max", min=1, help="Move at most this many messages.")
     ] = None,
-    endpoint: Annotated[
-        str | None,
-        typer.Option(
-            help="AWS-compatible endpoint URL (default: $PYLON_ENDPOINT, or the background emulator)."
-        ),
-    ] = None,
-    allow_remote: Annotated[
-        bool, typer.Option("--allow-remote", help="Allow an endpoint that is not on this machine.")
-    ] = False,
+    endpoint: EndpointOption = None,
+    allow_remote: AllowRemote = False,
 ) -> None:
     """Move messages from a dead-letter queue back (send first, then delete: none lost)."""
-    try:
+
+    def action() -> RedriveResult:
         dead_letter_queue, destination = _queues(queue, spec, component, to)
-        apply_to_environment(require_endpoint(endpoint, allow_remote))
-        result = redrive(dead_letter_queue, destination, max_messages=max_messages)
-    except PylonError as exc:
-        _err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(1) from None
-    _print(result)
+        connect(endpoint, allow_remote)
+        return redrive(dead_letter_queue, destination, max_messages=max_messages)
+
+    _print(run_command(action))
 
 
 def _queues(
@@ -87,6 +88,6 @@ def _queues(
 def _print(result: RedriveResult) -> None:
     destinations = sorted(set(result.moved.values()))
     where = f" to {', '.join(destinations)}" if destinations else ""
-    _console.print(f"moved {result.count} message(s) from {result.dead_letter_queue}{where}")
+    console.print(f"moved {result.count} message(s) from {result.dead_letter_queue}{where}")
     for message_id, reason in result.left.items():
-        _console.print(f"[yellow]left {message_id}[/yellow]: {reason}")
+        console.print(f"[yellow]left {message_id}[/yellow]: {reason}")

@@ -19,9 +19,8 @@ from rich.panel import Panel
 from rich.syntax import Syntax
 from rich.table import Table
 
-from harness.taps import HOLD_SECONDS, QueuePeek, TopicTap
-from harness.targets import Target
-from harness.testing.recorder import decode_leniently
+from harness.messaging.targets import Target
+from harness.observe.taps import HOLD_SECONDS, QueuePeek, TopicTap, decode_leniently
 from pylon.aws.s3 import S3Store
 from pylon.codec import inbound_from_sqs
 from pylon.interfaces.serializing import JsonSerializable

@@ -1,6 +1,8 @@
-"""Adjustments `pylon provision` makes to a spec for components it does not run itself.
+"""Adjustments to a loaded spec: service ports filled in, config moved to SSM.
 
-Under `pylon up` the harness runs the spec's services and hands each component its
+`with_service_ports` fills `{services.NAME.port}` once the ports are known (chosen by
+`pylon up`, or given by hand). The rest is what `pylon provision` needs for components
+it does not run itself. Under `pylon up` the harness runs the spec's services and hands each component its
 PYLON_CONFIG. When something else runs them (docker compose, ECS), provisioning needs
 the services' ports from the command line, and the components need their config
 from somewhere they can read at start: SSM, as on AWS.
@@ -11,15 +13,23 @@ from somewhere they can read at start: SSM, as on AWS.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from harness.errors import HarnessError
-from harness.run.services import ServiceError, with_service_ports
 from harness.spec import PipelineSpec
 
 
 class SpecOverrideError(HarnessError):
     """A command-line adjustment to the spec is malformed or does not fit it."""
+
+
+class UnknownServiceError(SpecOverrideError):
+    """A component's config refers to a service the spec does not have."""
+
+
+_PLACEHOLDER = re.compile(r"\{services\.([A-Za-z0-9_-]+)\.port\}")
 
 
 def parse_service_ports(pairs: Iterable[str]) -> dict[str, int]:
@@ -43,11 +53,40 @@ def with_external_services(spec: PipelineSpec, ports: dict[str, int]) -> Pipelin
         )
     try:
         return with_service_ports(spec, ports)
-    except ServiceError as exc:
+    except UnknownServiceError as exc:
         raise SpecOverrideError(
             f"{exc}; `pylon provision` does not run the spec's services: give the port each "
             "one listens on with --service NAME=PORT"
         ) from None
+
+
+def with_service_ports(spec: PipelineSpec, ports: Mapping[str, int]) -> PipelineSpec:
+    """Replace `{services.NAME.port}` in every component's config values."""
+
+    def fill(value: Any, where: str) -> Any:
+        if not isinstance(value, str):
+            return value
+
+        def port(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name not in ports:
+                raise UnknownServiceError(
+                    f"{spec.source}: {where} refers to unknown service {name!r}"
+                )
+            return str(ports[name])
+
+        return _PLACEHOLDER.sub(port, value)
+
+    components = {
+        name: dataclasses.replace(
+            component,
+            config={
+                k: fill(v, f"components.{name}.config.{k}") for k, v in component.config.items()
+            },
+        )
+        for name, component in spec.components.items()
+    }
+    return dataclasses.replace(spec, components=components)
 
 
 def with_config_in_ssm(spec: PipelineSpec) -> PipelineSpec:

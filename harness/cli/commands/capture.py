@@ -1,7 +1,4 @@
-"""`pylon capture` and `pylon replay`: real traffic to a file, and back into a local pipeline.
-
-Registers its commands on the `pylon` app when imported (harness.cli imports it).
-"""
+"""`pylon capture` and `pylon replay`: real traffic to a file, and back into a local pipeline."""
 
 from __future__ import annotations
 
@@ -14,23 +11,32 @@ import typer
 from harness.capture.format import CapturedMessage, CaptureWriter, parse_time
 from harness.capture.recording import DEFAULT_HOLD_SECONDS, CaptureReport, StopWhen, capture
 from harness.capture.replay import ReplayFilter, ReplayReport, replay
-from harness.cli import AllowRemote, EndpointOption, _run, app, console, err
-from harness.emulators.selection import apply_to_environment, require_endpoint
-from harness.errors import HarnessError
-from harness.outgoing_payloads import payload_location
-from harness.spec import PipelineSpec, load_spec
-from harness.taps import QueuePeek
-from harness.targets import Target, resolve_target, spec_target_name
+from harness.cli.shell import (
+    AllowRemote,
+    CliUsageError,
+    EndpointOption,
+    connect,
+    console,
+    err,
+    optional_spec,
+    run_command,
+)
+from harness.messaging.payloads import payload_location
+from harness.messaging.targets import Target, resolve_target, spec_target_name
+from harness.observe.taps import QueuePeek
+from harness.spec import PipelineSpec
+
+PANEL = "Messages"
 
 
-class CliUsageError(HarnessError):
-    """Options that do not go together."""
+def register(app: typer.Typer) -> None:
+    app.command("capture", rich_help_panel=PANEL)(capture_command)
+    app.command("replay", rich_help_panel=PANEL)(replay_command)
 
 
 # ------------------------------------------------------------------ capture
 
 
-@app.command("capture")
 def capture_command(
     source: Annotated[
         str,
@@ -73,7 +79,7 @@ def capture_command(
         report = _capture_live(target, output, stop, session, hold_seconds)
         _print_capture_report(report, target, output)
 
-    _run(action)
+    run_command(action)
 
 
 def _capture_session(
@@ -85,7 +91,7 @@ def _capture_session(
         return boto3.session.Session(profile_name=profile, region_name=region)
     if profile is not None or region is not None:
         raise CliUsageError("--profile and --region apply to --aws only")
-    apply_to_environment(require_endpoint(endpoint, allow_remote))
+    connect(endpoint, allow_remote)
     return boto3.session.Session()
 
 
@@ -143,7 +149,6 @@ def _print_capture_report(report: CaptureReport, target: Target, output: Path) -
 # ------------------------------------------------------------------ replay
 
 
-@app.command("replay")
 def replay_command(
     capture_file: Annotated[Path, typer.Argument(help="A file written by `pylon capture`.")],
     to: Annotated[
@@ -183,8 +188,8 @@ def replay_command(
     """Send a capture into a local queue or topic, attributes preserved, filtered and paced."""
 
     def action() -> None:
-        spec = load_spec(spec_file) if spec_file else None
-        apply_to_environment(require_endpoint(endpoint, allow_remote))
+        spec = optional_spec(spec_file)
+        connect(endpoint, allow_remote)
         target = resolve_target(spec_target_name(spec, to))
         chosen = ReplayFilter(
             frozenset(object_type or ()),
@@ -203,7 +208,7 @@ def replay_command(
             )
         _print_replay_report(report, target)
 
-    _run(action)
+    run_command(action)
 
 
 def _replay_location(spec: PipelineSpec | None) -> str | None:

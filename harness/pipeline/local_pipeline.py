@@ -20,19 +20,20 @@ from harness.endpoints import AwsEndpoint
 from harness.lifecycle import Running
 from harness.lineage.recorder import with_lineage_recorder
 from harness.lineage.store import LineageStore
-from harness.outgoing_payloads import OutgoingPayloads, payload_location
+from harness.messaging.payloads import OutgoingPayloads, payload_location
+from harness.messaging.sending import publish_message, send_message
+from harness.processes.output import LineSink
 from harness.provision import ProvisionedComponent, ProvisionedPipeline, provision, teardown
 from harness.run.esm_loop import EventSourceMappingLoop
 from harness.run.inprocess import InProcessRunner, component_config
 from harness.run.lambda_deploy import LambdaRunner
 from harness.run.loader import load_component
-from harness.run.local_spec import with_local_defaults
-from harness.run.output import LineSink
 from harness.run.processes import ProcessRunner
-from harness.run.services import ServiceRunner, with_service_ports
+from harness.run.services import ServiceRunner
 from harness.spec import PipelineSpec, RunMode
+from harness.spec.local_defaults import with_local_defaults
+from harness.spec.overrides import with_service_ports
 from harness.testing.lineage import LineageChain, assert_lineage, steps_from
-from harness.testing.messaging import publish_message, send_message
 from harness.testing.recorder import TopicRecorder
 
 if TYPE_CHECKING:
@@ -121,7 +122,7 @@ class LocalPipeline(Running):
     def _task_runner(self, components: list[ProvisionedComponent]) -> Running:
         """Long-running components as processes, or as containers (the docker extra)."""
         if self.run is Runner.CONTAINERS:
-            from harness.containers.runner import ContainerRunner
+            from harness.run.containers import ContainerRunner
 
             return ContainerRunner(components, self.endpoint, self._sink, self._root)
         return ProcessRunner(components, self.endpoint, self._sink, self._root)
@@ -222,7 +223,7 @@ class LocalPipeline(Running):
         default replay bucket) and the messages rewritten to point there.
         """
         from harness.capture.replay import replay
-        from harness.targets import Target
+        from harness.messaging.targets import Target
 
         if (topic is None) == (component is None):
             raise ValueError("give exactly one of topic= or component=")

@@ -1,0 +1,1 @@
+"""Tools for developing Pylon itself (not shipped): custom import-linter contracts."""

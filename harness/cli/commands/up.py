@@ -1,0 +1,119 @@
+"""`pylon up`: emulator, provisioning, every component running, logs streamed, a summary."""
+
+from __future__ import annotations
+
+import time
+from contextlib import ExitStack
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from harness.cli import render
+from harness.cli.shell import (
+    AllowRemote,
+    EndpointOption,
+    SpecArgument,
+    console,
+    err,
+    progress,
+    run_command,
+)
+from harness.emulators.kinds import EMULATOR_ENV_VAR, EmulatorKind
+from harness.emulators.selection import apply_to_environment, endpoint_or_embedded
+from harness.pipeline.activity import wait_until_idle
+from harness.pipeline.local_pipeline import LocalPipeline, Runner
+from harness.pipeline.summary import summarise
+from harness.provision import describe
+from harness.spec import load_spec
+
+
+class RunOption(StrEnum):
+    processes = "processes"
+    inprocess = "inprocess"
+    containers = "containers"
+
+
+PANEL = "Run a pipeline"
+
+
+def register(app: typer.Typer) -> None:
+    app.command(rich_help_panel=PANEL)(up)
+
+
+def up(
+    spec_file: SpecArgument,
+    endpoint: EndpointOption = None,
+    allow_remote: AllowRemote = False,
+    run: Annotated[
+        RunOption,
+        typer.Option(help="Components as processes (like ECS), threads, or containers (Docker)."),
+    ] = RunOption.processes,
+    emulator: Annotated[
+        EmulatorKind,
+        typer.Option(
+            envvar=EMULATOR_ENV_VAR,
+            help="Emulator to start without --endpoint: embedded MiniStack or localstack.",
+        ),
+    ] = EmulatorKind.EMBEDDED,
+    until_idle: Annotated[
+        float | None,
+        typer.Option(
+            help="Stop once nothing happened for this many seconds, then print a summary."
+        ),
+    ] = None,
+    teardown: Annotated[
+        bool, typer.Option(help="Remove the provisioned resources when stopping.")
+    ] = False,
+) -> None:
+    """Start the emulator (unless --endpoint), provision SPEC, run every component, stream logs."""
+    run_command(
+        lambda: _up(
+            spec_file, endpoint, allow_remote, Runner(run.value), until_idle, teardown, emulator
+        )
+    )
+
+
+def _up(
+    spec_file: Path,
+    endpoint_url: str | None,
+    allow_remote: bool,
+    run: Runner,
+    until_idle: float | None,
+    teardown: bool,
+    emulator: EmulatorKind,
+) -> None:
+    spec = load_spec(spec_file)
+    with ExitStack() as running:
+        # The spinner covers only the start; the emulator itself lives until the block ends.
+        with progress(f"starting the {emulator.value} emulator"):
+            endpoint = running.enter_context(
+                endpoint_or_embedded(endpoint_url, allow_remote, emulator)
+            )
+        apply_to_environment(endpoint)
+        pipeline = LocalPipeline(
+            spec, endpoint, run, sink=render.PrefixedConsole(console), allow_remote=allow_remote
+        )
+        with progress(f"provisioning {spec.name} at {endpoint.endpoint_url}"):
+            pipeline.start()
+        title = f"{pipeline.spec.name} at {pipeline.endpoint.endpoint_url}"
+        console.print(render.resources(title, describe(pipeline.resources), console.width))
+        try:
+            _wait(pipeline, until_idle)
+        except KeyboardInterrupt:
+            console.print("[yellow]stopping (Ctrl-C again to force)…[/yellow]")
+        finally:
+            pipeline.stop()
+        render.print_all(console, render.summary(summarise(pipeline)))
+        if teardown:
+            pipeline.teardown()
+
+
+def _wait(pipeline: LocalPipeline, until_idle: float | None) -> None:
+    if until_idle is None:
+        console.print("[bold]running; Ctrl-C to stop[/bold]")
+        while True:
+            time.sleep(3600)
+    if not wait_until_idle(pipeline, until_idle):
+        err.print("[yellow]the pipeline was still busy when the time limit was reached[/yellow]")

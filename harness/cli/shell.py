@@ -1,0 +1,73 @@
+"""What every verb shares: the consoles, error rendering, a spinner, common options.
+
+Exit codes: 0 success, 1 a Pylon/harness error (printed as one red line, no
+traceback), 2 usage (typer's own).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+from rich.console import Console
+
+from harness.emulators.selection import apply_to_environment, require_endpoint
+from harness.endpoints import AwsEndpoint
+from harness.errors import HarnessError
+from harness.spec import PipelineSpec, load_spec
+from pylon.errors import PylonError
+
+T = TypeVar("T")
+
+console = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+EndpointOption = Annotated[
+    str | None,
+    typer.Option(
+        "--endpoint",
+        help="AWS-compatible endpoint URL (default: $PYLON_ENDPOINT, or the background emulator).",
+    ),
+]
+AllowRemote = Annotated[
+    bool,
+    typer.Option(
+        "--allow-remote", help="Allow an endpoint that is not on this machine (e.g. real AWS)."
+    ),
+]
+SpecArgument = Annotated[Path, typer.Argument(help="Pipeline spec (YAML).")]
+
+
+class CliUsageError(HarnessError):
+    """Options that do not go together."""
+
+
+def run_command(action: Callable[[], T]) -> T:
+    """Run a command body; Pylon errors become a red line and exit code 1."""
+    try:
+        return action()
+    except PylonError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from None
+
+
+@contextmanager
+def progress(message: str) -> Iterator[None]:
+    """A spinner on the console while the block runs (nothing when output is not a tty)."""
+    with console.status(message):
+        yield
+
+
+def connect(endpoint_url: str | None, allow_remote: bool) -> AwsEndpoint:
+    """The endpoint a command talks to (--endpoint, $PYLON_ENDPOINT, the background
+    emulator), refused when not local without --allow-remote; boto3 is pointed at it."""
+    endpoint = require_endpoint(endpoint_url, allow_remote)
+    apply_to_environment(endpoint)
+    return endpoint
+
+
+def optional_spec(path: Path | None) -> PipelineSpec | None:
+    return load_spec(path) if path is not None else None

@@ -1,0 +1,1 @@
+"""Packaging Pylon for Lambda: the layer zip, and reproducible zip archives."""

@@ -1,0 +1,1 @@
+"""A local pipeline as one object (services, provisioning, runners), and what it is doing."""
