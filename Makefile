@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: dev test lint typecheck check clean bench
+.PHONY: dev test lint typecheck check clean bench conformance localstack-lock
 
 dev: $(BIN)/python
 	$(BIN)/pip install --quiet --upgrade pip
@@ -25,6 +25,20 @@ lint:
 
 typecheck:
 	$(BIN)/mypy
+
+# The backend conformance suite on every emulator (the Docker ones need an engine and
+# their images: see README "Backend conformance"); rewrites README.md's table from the run.
+conformance:
+	PYLON_CONFORMANCE_README=README.md $(BIN)/pytest tests/conformance -p no:cacheprovider
+
+# Re-resolve LocalStack's hash-locked requirements (localstack/requirements.txt) for the
+# image's Python 3.13, with the cutoff that keeps 2026.3.0's dependencies working.
+localstack-lock:
+	$(BIN)/uv pip compile localstack/requirements.in --python-version 3.13 \
+	  --python-platform x86_64-manylinux_2_28 --exclude-newer 2026-03-24 \
+	  --generate-hashes --no-header --quiet -o localstack/requirements.lock
+	{ sed -n '1,4p' localstack/requirements.txt; cat localstack/requirements.lock; } > localstack/requirements.new
+	mv localstack/requirements.new localstack/requirements.txt && rm localstack/requirements.lock
 
 # Run every benchmark and regenerate bench/RESULTS.md (minutes; run it on a quiet machine).
 # Record the conditions: make bench BENCH_ARGS="--conditions 'quiet machine'"

@@ -55,10 +55,16 @@ class EnvChanges(NamedTuple):
 
 @dataclass(frozen=True)
 class AwsEndpoint:
-    """An AWS-compatible endpoint (an emulator) and the region clients should use there."""
+    """An AWS-compatible endpoint (an emulator) and the region clients should use there.
+
+    `service_endpoints` sends some services elsewhere (`(("dynamodb", url), ...)`), with
+    boto3's own per-service variables (`AWS_ENDPOINT_URL_DYNAMODB`): how a LocalStack
+    that cannot serve DynamoDB or Lambda offline is paired with MiniStack for those.
+    """
 
     endpoint_url: str
     region: str = "us-east-1"
+    service_endpoints: tuple[tuple[str, str], ...] = ()
 
     # Emulators accept any credentials; fixed dummies make it obvious in logs that no
     # real key is in play.
@@ -75,6 +81,10 @@ class AwsEndpoint:
         """
         return {
             "AWS_ENDPOINT_URL": self.endpoint_url,
+            **{
+                f"{_SERVICE_ENDPOINT_PREFIX}{service.upper()}": url
+                for service, url in self.service_endpoints
+            },
             "AWS_DEFAULT_REGION": self.region,
             "AWS_REGION": self.region,
             "AWS_ACCESS_KEY_ID": self.access_key_id,
@@ -83,6 +93,10 @@ class AwsEndpoint:
             "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
             "AWS_EC2_METADATA_DISABLED": "true",
         }
+
+    def url_for(self, service: str) -> str:
+        """The URL a client of `service` (boto3's name, e.g. "lambda") must use."""
+        return dict(self.service_endpoints).get(service, self.endpoint_url)
 
     def changes(self, base: Mapping[str, str]) -> EnvChanges:
         """The edits that make `base` reach this endpoint and nothing else.

@@ -24,7 +24,13 @@ from harness.emulators.base import Emulator
 from harness.emulators.external import ExternalEmulator
 from harness.emulators.kinds import EMULATOR_ENV_VAR, EmulatorKind, emulator_kind, new_emulator
 from harness.endpoints import AwsEndpoint, require_loopback
-from harness.testing.backends import BACKENDS, DOCKER_BACKENDS, Backend, EmulatorPool
+from harness.testing.backends import (
+    BACKENDS,
+    CONFORMANCE_BACKENDS,
+    DOCKER_BACKENDS,
+    Backend,
+    EmulatorPool,
+)
 
 if TYPE_CHECKING:
     # Imported lazily below: they need the [harness] extra, and this plugin is loaded by
@@ -186,12 +192,20 @@ def topic_recorder(aws_env: AwsEndpoint) -> Iterator[Callable[[str], TopicRecord
 
 # ------------------------------------------------------------------ backends and Docker
 
+def _params(names: tuple[str, ...]) -> list[Any]:
+    return [
+        pytest.param(name, marks=pytest.mark.docker) if name in DOCKER_BACKENDS else name
+        for name in names
+    ]
+
+
 # For `@pytest.mark.parametrize("pylon_backend", ALL_BACKENDS, indirect=True)`: the same
-# test on the embedded emulator and, where Docker runs, on containers.
-ALL_BACKENDS = [
-    pytest.param(name, marks=pytest.mark.docker) if name in DOCKER_BACKENDS else name
-    for name in BACKENDS
-]
+# test on the embedded emulator and, where Docker runs, on LocalStack with components in
+# containers.
+ALL_BACKENDS = _params(("embedded", "containers"))
+# The same test on every emulator (components as threads): embedded MiniStack, MiniStack
+# in a container, LocalStack, moto.
+EMULATOR_BACKENDS = _params(CONFORMANCE_BACKENDS)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -229,7 +243,7 @@ def pylon_backend(
 ) -> Backend:
     """Where this test's pipeline runs: the options' choice, or the backend parametrised in.
 
-    Parametrised by name (`embedded`, `containers`); a Docker backend is skipped, with
+    Parametrised by name (`embedded`, `containers`, `localstack`, ...); a Docker backend is skipped, with
     the reason, where no engine answers.
     """
     name = getattr(request, "param", None)

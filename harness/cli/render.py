@@ -22,6 +22,7 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from harness.endpoints import AwsEndpoint
 from harness.pipeline.activity import QueueDepth
 from harness.pipeline.summary import PipelineSummary
 
@@ -60,6 +61,15 @@ def resources(heading: str, rows: Sequence[tuple[str, str, str]], width: int) ->
     if not show_addresses:
         parts += [Text(line, style="dim") for line in address_patterns(rows)]
     return Group(*parts)
+
+
+def routing(endpoint: AwsEndpoint) -> list[Text]:
+    """One line per service sent elsewhere than the main endpoint (e.g. DynamoDB to the
+    MiniStack beside LocalStack)."""
+    return [
+        Text(f"{service}: served at {url} (not at {endpoint.endpoint_url})", style="dim")
+        for service, url in endpoint.service_endpoints
+    ]
 
 
 def address_patterns(rows: Iterable[tuple[str, str, str]]) -> list[str]:

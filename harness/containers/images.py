@@ -66,6 +66,8 @@ class ImageRecipe:
     target: str | None = None
     args: Mapping[str, str] = field(default_factory=dict)
     wheels: tuple[str, ...] = ()
+    # The build context, relative to the checkout (the Dockerfile is relative to it).
+    context: str = "."
 
 
 def pylon_recipes(from_image: str, base_tag: str | None = None) -> list[ImageRecipe]:
@@ -112,18 +114,24 @@ def make_wheelhouse(root: Path, log: LogSink, recipes: Sequence[ImageRecipe] = (
     wheelhouse = root / WHEELHOUSE
     wheelhouse.mkdir(parents=True, exist_ok=True)
     for command in wheel_commands(root, wheelhouse, recipes):
-        log(f"$ {' '.join(command[2:])}")
-        result = subprocess.run(command, capture_output=True, text=True, check=False)
-        if result.returncode != 0:
-            tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-20:])
-            raise ImageBuildError(
-                f"`pip wheel` for the image wheelhouse failed (exit {result.returncode}):\n{tail}"
-            )
+        run_pip(command, log)
     # The images build Pylon from its source; a wheel of it here would only change with
     # every edit and invalidate Docker's cache of the layers installing the dependencies.
     for own_wheel in wheelhouse.glob("pylon_pipelines-*.whl"):
         own_wheel.unlink()
     return wheelhouse
+
+
+def run_pip(command: Sequence[str], log: LogSink) -> None:
+    """Run a `python -m pip ...` command for a wheelhouse; its last lines if it fails."""
+    log(f"$ {' '.join(command[2:])}")
+    result = subprocess.run(list(command), capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-20:])
+        raise ImageBuildError(
+            f"`{' '.join(command[2:5])}` for an image wheelhouse failed "
+            f"(exit {result.returncode}):\n{tail}"
+        )
 
 
 # ---------------------------------------------------------------- docker build
@@ -140,7 +148,7 @@ def build_image(engine: docker.DockerClient, root: Path, recipe: ImageRecipe, lo
     log(f"building {recipe.tag} ({recipe.dockerfile}{_stage(recipe)})")
     try:
         image, lines = engine.images.build(
-            path=str(root),
+            path=str(root / recipe.context),
             dockerfile=recipe.dockerfile,
             target=recipe.target,
             tag=recipe.tag,

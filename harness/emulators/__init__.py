@@ -12,6 +12,8 @@ from harness.endpoints import AwsEndpoint, require_loopback
 if TYPE_CHECKING:
     from harness.emulators.localstack import LocalStackEmulator
     from harness.emulators.ministack import MINISTACK_VERSION, MiniStack, install
+    from harness.emulators.ministack_container import MiniStackContainer
+    from harness.emulators.moto_server import MotoServer
 
 __all__ = [
     "MINISTACK_VERSION",
@@ -20,6 +22,8 @@ __all__ = [
     "ExternalEmulator",
     "LocalStackEmulator",
     "MiniStack",
+    "MiniStackContainer",
+    "MotoServer",
     "install",
     "require_loopback",
     "reset_state",
@@ -40,4 +44,12 @@ def __getattr__(name: str) -> object:
         from harness.emulators.localstack import LocalStackEmulator
 
         return LocalStackEmulator
+    if name == "MiniStackContainer":
+        from harness.emulators.ministack_container import MiniStackContainer
+
+        return MiniStackContainer
+    if name == "MotoServer":
+        from harness.emulators.moto_server import MotoServer
+
+        return MotoServer
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -35,18 +35,20 @@ def _always() -> bool:
     return True
 
 
-def health_error(endpoint_url: str, timeout_s: float = _PROBE_TIMEOUT_S) -> str | None:
+def health_error(
+    endpoint_url: str, timeout_s: float = _PROBE_TIMEOUT_S, path: str = HEALTH_PATH
+) -> str | None:
     """Why the endpoint is not healthy right now, or None when it is."""
     try:
-        with _opener.open(_url(endpoint_url, HEALTH_PATH), timeout=timeout_s) as response:
+        with _opener.open(_url(endpoint_url, path), timeout=timeout_s) as response:
             status = int(response.status)
     except urllib.error.HTTPError as exc:
-        return f"HTTP {exc.code} from {HEALTH_PATH}"
+        return f"HTTP {exc.code} from {path}"
     except urllib.error.URLError as exc:
         return str(exc.reason)
     except (OSError, http.client.HTTPException) as exc:
         return f"{type(exc).__name__}: {exc}"
-    return None if status == 200 else f"HTTP {status} from {HEALTH_PATH}"
+    return None if status == 200 else f"HTTP {status} from {path}"
 
 
 def wait_until_healthy(
@@ -54,6 +56,7 @@ def wait_until_healthy(
     deadline_s: float = 30.0,
     *,
     keep_waiting: Callable[[], bool] = _always,
+    path: str = HEALTH_PATH,
 ) -> None:
     """Poll the health endpoint until it answers 200, for at most `deadline_s` seconds.
 
@@ -63,7 +66,8 @@ def wait_until_healthy(
     give_up_at = time.monotonic() + deadline_s
     while True:
         remaining = give_up_at - time.monotonic()
-        error = health_error(endpoint_url, timeout_s=max(0.1, min(_PROBE_TIMEOUT_S, remaining)))
+        probe_timeout = max(0.1, min(_PROBE_TIMEOUT_S, remaining))
+        error = health_error(endpoint_url, timeout_s=probe_timeout, path=path)
         if error is None:
             return
         if not keep_waiting():

@@ -16,11 +16,19 @@ EMULATOR_ENV_VAR = "PYLON_EMULATOR"
 
 class EmulatorKind(StrEnum):
     """`embedded`: MiniStack as a subprocess (the default, no Docker needed).
-    `localstack`: a LocalStack-compatible container through testcontainers.
+    `localstack`: real LocalStack in a container (DynamoDB and Lambda on MiniStack).
+    `ministack-container`: MiniStack in a container (the embedded one's twin).
+    `moto`: moto in server mode, as a subprocess.
     """
 
     EMBEDDED = "embedded"
     LOCALSTACK = "localstack"
+    MINISTACK_CONTAINER = "ministack-container"
+    MOTO = "moto"
+
+
+# The kinds that need a Docker engine.
+CONTAINER_KINDS = frozenset({EmulatorKind.LOCALSTACK, EmulatorKind.MINISTACK_CONTAINER})
 
 
 def emulator_kind(explicit: str | None, environ: Mapping[str, str]) -> EmulatorKind:
@@ -36,12 +44,23 @@ def emulator_kind(explicit: str | None, environ: Mapping[str, str]) -> EmulatorK
 
 
 def new_emulator(kind: EmulatorKind) -> Emulator:
-    """An emulator of that kind, configured from the environment and not yet started."""
+    """An emulator of that kind, configured from the environment and not yet started.
+
+    Each is imported only when asked for: the container ones need the docker extra, moto
+    the conformance extra, and the embedded emulator neither.
+    """
     if kind is EmulatorKind.LOCALSTACK:
-        # Imported here: it needs the docker extra, which the embedded emulator does not.
         from harness.emulators.localstack import LocalStackEmulator
 
         return LocalStackEmulator()
+    if kind is EmulatorKind.MINISTACK_CONTAINER:
+        from harness.emulators.ministack_container import MiniStackContainer
+
+        return MiniStackContainer()
+    if kind is EmulatorKind.MOTO:
+        from harness.emulators.moto_server import MotoServer
+
+        return MotoServer()
     from harness.emulators.ministack import MiniStack
 
     return MiniStack()

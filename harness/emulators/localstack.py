@@ -1,112 +1,75 @@
-"""LocalStack, or any LocalStack-compatible image, in a container through testcontainers.
+"""Real LocalStack in a container, paired with MiniStack for what it cannot serve offline.
 
     with LocalStackEmulator() as emulator:
-        boto3.client("sqs", endpoint_url=emulator.endpoint_url)
+        emulator.endpoint   # LocalStack for SQS, SNS, S3, SSM, ...; MiniStack for DynamoDB, Lambda
 
-The image is `PYLON_LOCALSTACK_IMAGE`, else the pinned community tag below; a
-`LOCALSTACK_AUTH_TOKEN` in the environment is passed through. The emulator listens on
-this machine's loopback only: with the host network (engines without a bridge, e.g.
-`dockerd --bridge=none`) on a free 127.0.0.1 port, otherwise with its port published on
-127.0.0.1. testcontainers' reaper is not used (it is an image pulled from a registry);
-the container is labelled and removed by `stop()`, at exit, or by the next harness run
-if this process was killed (`harness.containers.ownership`).
+The image is, in order: `$PYLON_LOCALSTACK_IMAGE`; the official community tag below if
+the Docker engine has it; `pylon-localstack:<version>` built from `localstack/` with
+`pylon image build --localstack`. An image that answers health checks but is not
+LocalStack (the MiniStack image, say) is refused: use `MiniStackContainer` for that.
+
+Offline, LocalStack cannot serve two services Pylon uses: DynamoDB (it downloads the
+DynamoDB Local jar on first use) and Lambda (it runs functions through a Docker
+executor). Those go to an embedded MiniStack started beside it, through boto3's
+per-service endpoint variables (`AWS_ENDPOINT_URL_DYNAMODB`, `AWS_ENDPOINT_URL_LAMBDA`)
+that `endpoint` carries. Nothing else is routed away from LocalStack.
 """
 
 from __future__ import annotations
 
-import atexit
-import logging
+import json
 import os
-import uuid
+import time
+import urllib.error
+import urllib.request
 from collections.abc import Mapping
-from enum import StrEnum
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from harness.containers import engine
-from harness.containers.ownership import ownership_labels, remove_orphans
-from harness.emulators.admin import (
-    LOCALSTACK_RESET_PATH,
-    RESET_PATH,
-    reset_state,
-    wait_until_healthy,
-)
-from harness.emulators.base import Emulator
+from harness.containers.images import image_present
+from harness.emulators.container import ContainerEmulator, NetworkMode
+from harness.emulators.ministack import MiniStack
+from harness.emulators.wipe import wipe
+from harness.endpoints import AwsEndpoint
 from harness.errors import EmulatorError
-from harness.processes.ports import LOOPBACK_HOST, free_loopback_port
 
 if TYPE_CHECKING:
-    from testcontainers.community.localstack import LocalStackContainer
+    import docker
 
+LOCALSTACK_VERSION = "2026.3.0"
 # Since 2026-03-23 `localstack/localstack:latest` (and every tag from 4.15 on) refuses to
-# start without LOCALSTACK_AUTH_TOKEN; 4.14.0 is the last community release that runs
-# without one (testcontainers-dotnet#1667 "require auth token for 4.15 and onwards";
-# commercetools/fs2-queues#337 "4.14.0 is the latest community version").
-LOCALSTACK_IMAGE = "localstack/localstack:4.14.0"
+# start without LOCALSTACK_AUTH_TOKEN; 4.14.0 is the last community image that runs
+# without one. Used when the engine has it (it cannot be pulled where no registry is).
+OFFICIAL_IMAGE = "localstack/localstack:4.14.0"
+BUILT_IMAGE = f"pylon-localstack:{LOCALSTACK_VERSION}"
 IMAGE_ENV_VAR = "PYLON_LOCALSTACK_IMAGE"
 AUTH_TOKEN_ENV_VAR = "LOCALSTACK_AUTH_TOKEN"
-NETWORK_ENV_VAR = "PYLON_DOCKER_NETWORK"
-GATEWAY_PORT = 4566
-RYUK_ENV_VAR = "TESTCONTAINERS_RYUK_DISABLED"
+BUILD_COMMAND = "pylon image build --localstack"
 
-_LOG_TAIL_LINES = 40
-# MiniStack's reset first: LocalStack answers it with 404, MiniStack answers LocalStack's.
-_RESET_PATHS = (RESET_PATH, LOCALSTACK_RESET_PATH)
-
-logger = logging.getLogger(__name__)
-
-
-class NetworkMode(StrEnum):
-    """How the container is reached: its own port on the host network, or a published one."""
-
-    HOST = "host"
-    BRIDGE = "bridge"
-
-
-def _listen_env(port: int) -> dict[str, str]:
-    """Bind the emulator to 127.0.0.1:`port` on the host network.
-
-    LocalStack reads GATEWAY_LISTEN; MiniStack reads GATEWAY_PORT and BIND_HOST (its
-    source: GATEWAY_PORT > EDGE_PORT > 4566). Each ignores the others' variables.
-    """
-    return {
-        "GATEWAY_LISTEN": f"{LOOPBACK_HOST}:{port}",
-        "GATEWAY_PORT": str(port),
-        "BIND_HOST": LOOPBACK_HOST,
-    }
+# What LocalStack cannot serve offline, and MiniStack serves instead.
+ROUTED_TO_MINISTACK = ("dynamodb", "lambda")
+# What LocalStack serves for Pylon, and what a reset wipes there.
+SERVED_BY_LOCALSTACK = ("sqs", "sns", "s3", "ssm", "cloudformation")
+# Nothing leaves the machine: no analytics, no download of LocalStack's TLS certificate,
+# no DNS server forwarding to upstream resolvers (the official image needs these too).
+# Queue URLs name the host the client used (127.0.0.1:<port>), not a public DNS name
+# (`sqs.<region>.localhost.localstack.cloud`) that would be looked up on the network.
+LOCAL_ENV = {
+    "DISABLE_EVENTS": "1",
+    "SKIP_SSL_CERT_DOWNLOAD": "1",
+    "DNS_ADDRESS": "0",
+    "SQS_ENDPOINT_STRATEGY": "dynamic",
+}
+INFO_PATH = "/_localstack/info"
+READY_HOOKS = "/etc/localstack/init/ready.d"
+READY_HOOKS_PATH = "/_localstack/init/ready"
 
 
-def _use_own_reaping(environ: Mapping[str, str]) -> None:
-    """Turn testcontainers' Ryuk off unless the user configured it: we reap our own containers."""
-    from testcontainers.core.config import testcontainers_config
+class LocalStackEmulator(ContainerEmulator):
+    """LocalStack (official image or built from `localstack/`) plus an embedded MiniStack."""
 
-    if RYUK_ENV_VAR not in environ:
-        testcontainers_config.ryuk_disabled = True
-
-
-def _new_container(
-    image: str, region: str, network: NetworkMode, env: Mapping[str, str]
-) -> tuple[LocalStackContainer, int | None]:
-    """The testcontainers container (not started), and its port when on the host network."""
-    from testcontainers.community.localstack import LocalStackContainer
-
-    name = f"pylon-localstack-{uuid.uuid4().hex[:8]}"
-    options: dict[str, Any] = {"labels": ownership_labels("emulator"), "name": name}
-    host_port = free_loopback_port() if network is NetworkMode.HOST else None
-    if host_port is not None:
-        options["network_mode"] = "host"
-    container = LocalStackContainer(image=image, region_name=region, **options)
-    if host_port is None:
-        # Published on loopback only, on a port the engine picks.
-        container.ports = {f"{GATEWAY_PORT}/tcp": (LOOPBACK_HOST,)}  # type: ignore[dict-item]
-    else:
-        container.ports = {}  # nothing to publish: the emulator binds the host's loopback
-        container.with_envs(**_listen_env(host_port))
-    container.with_envs(**env)
-    return container, host_port
-
-
-class LocalStackEmulator(Emulator):
-    """A LocalStack-compatible container, started on `start()` and removed on `stop()`."""
+    label = "LocalStack"
+    slug = "localstack"
 
     def __init__(
         self,
@@ -117,142 +80,124 @@ class LocalStackEmulator(Emulator):
         extra_env: Mapping[str, str] | None = None,
         start_timeout_s: float = 120.0,
         environ: Mapping[str, str] = os.environ,
+        init_hooks: Path | None = None,
     ) -> None:
-        """Configure, without starting anything.
+        """Configure, without starting anything; the image is chosen when starting.
 
-        `image` defaults to $PYLON_LOCALSTACK_IMAGE, then `LOCALSTACK_IMAGE`; `network`
-        to $PYLON_DOCKER_NETWORK, then the host network when the engine has no bridge.
-        `extra_env` is passed to the emulator (e.g. `{"SERVICES": "sqs,sns"}`).
+        `init_hooks` is a folder of LocalStack init hooks (`pylon provision --init-hook`),
+        mounted as /etc/localstack/init/ready.d; `start()` returns once they have run.
         """
-        super().__init__(region)
-        self.image = image or environ.get(IMAGE_ENV_VAR) or LOCALSTACK_IMAGE
-        self._network = network or _network_from(environ)
-        self._env = dict(extra_env or {})
+        env = {**LOCAL_ENV, **(extra_env or {})}
         token = environ.get(AUTH_TOKEN_ENV_VAR)
         if token:
-            self._env[AUTH_TOKEN_ENV_VAR] = token
-        self._environ = environ
-        self._start_timeout_s = start_timeout_s
-        self._container: LocalStackContainer | None = None
-        self._url: str | None = None
+            env[AUTH_TOKEN_ENV_VAR] = token
+        self._companion = MiniStack(region=region)
+        super().__init__(
+            image or environ.get(IMAGE_ENV_VAR) or "",
+            region=region,
+            network=network,
+            extra_env=env,
+            start_timeout_s=start_timeout_s,
+            environ=environ,
+            volumes={init_hooks: READY_HOOKS} if init_hooks else None,
+        )
+        self.version: str | None = None
+        self._waits_for_hooks = init_hooks is not None
 
-    @property
-    def endpoint_url(self) -> str:
-        if self._url is None:
+    def choose_image(self, docker_engine: docker.DockerClient) -> str:
+        if self.image:
+            return self.image
+        for candidate in (OFFICIAL_IMAGE, BUILT_IMAGE):
+            if image_present(docker_engine, candidate):
+                return candidate
+        raise EmulatorError(
+            f"no LocalStack image on this Docker engine: ${IMAGE_ENV_VAR} is not set, and "
+            f"neither {OFFICIAL_IMAGE} nor {BUILT_IMAGE} is present; build the latter, "
+            f"offline, with `{BUILD_COMMAND}`"
+        )
+
+    def how_to_get_image(self) -> str:
+        return f"build LocalStack without a registry with `{BUILD_COMMAND}`"
+
+    def check_identity(self, endpoint_url: str) -> None:
+        """LocalStack serves `/_localstack/info` with its version; MiniStack does not."""
+        self.version = localstack_version(endpoint_url)
+        if self.version is None:
             raise EmulatorError(
-                f"the {self.image} container is not running, so it has no endpoint; call "
-                "start() first (or use `with LocalStackEmulator() as emulator:`)"
+                f"{self.image} answers LocalStack's health check at {endpoint_url} but is not "
+                f"LocalStack (it has no {INFO_PATH}); for the MiniStack image use the "
+                "`ministack-container` emulator, for LocalStack build it with "
+                f"`{BUILD_COMMAND}`"
             )
-        return self._url
-
-    @property
-    def container_id(self) -> str | None:
-        return None if self._container is None else self._container.get_container_id()
-
-    def is_running(self) -> bool:
-        if self._container is None:
-            return False
-        import docker.errors
-
-        wrapped = self._container.get_wrapped_container()
-        try:
-            wrapped.reload()
-        except docker.errors.DockerException as exc:  # NotFound and friends: it is gone
-            logger.debug("container %s no longer inspectable: %s", wrapped.name, exc)
-            return False
-        return bool(wrapped.status == "running")
 
     def start(self) -> None:
-        """Start the container and wait until its health endpoint answers; no-op if running."""
+        """Start MiniStack (DynamoDB, Lambda), then LocalStack (and its init hooks, which
+        reach MiniStack through `PYLON_HOOK_ENDPOINT_<SERVICE>`); no-op if running."""
         if self.is_running():
             return
-        import docker.errors
-
-        docker_engine = engine.client()
-        remove_orphans(docker_engine)
-        network = self._network or (
-            NetworkMode.BRIDGE if engine.has_bridge_network(docker_engine) else NetworkMode.HOST
-        )
-        docker_engine.close()
-        _use_own_reaping(self._environ)
-        container, host_port = _new_container(self.image, self.region, network, self._env)
-        self._container = container
-        atexit.register(self.stop)
+        self._companion.start()
+        for service in ROUTED_TO_MINISTACK:
+            self._env[f"PYLON_HOOK_ENDPOINT_{service.upper()}"] = self._companion.endpoint_url
         try:
-            self._start(container, host_port)
-        except docker.errors.APIError as exc:  # most often: the image cannot be pulled
-            self.stop()
-            raise EmulatorError(
-                f"cannot start {self.image}: {exc.explanation or exc}; where no registry can be "
-                f"reached, build a LocalStack-compatible image (`pylon image build --emulator`) "
-                f"and name it in ${IMAGE_ENV_VAR}"
-            ) from None
-        except EmulatorError as exc:
-            reason = self._start_failure(exc)
-            self.stop()
-            raise reason from exc
+            super().start()
+            if self._waits_for_hooks:
+                wait_for_ready_hooks(self.endpoint_url, self._start_timeout_s)
         except BaseException:
-            self.stop()  # e.g. Ctrl-C while waiting, or the image cannot be pulled
+            self.stop()
             raise
 
-    def _start(self, container: LocalStackContainer, host_port: int | None) -> None:
-        # DockerContainer.start, not LocalStackContainer.start: the latter waits for
-        # LocalStack's "Ready." log line, which other compatible images do not print.
-        # The health endpoint below is what every one of them serves.
-        from testcontainers.core.container import DockerContainer
-
-        DockerContainer.start(container)
-        port = host_port or int(container.get_exposed_port(GATEWAY_PORT))
-        self._url = f"http://{LOOPBACK_HOST}:{port}"
-        wait_until_healthy(self._url, self._start_timeout_s, keep_waiting=self.is_running)
-
-    def _start_failure(self, exc: EmulatorError) -> EmulatorError:
-        """The error to raise for a failed start, with the container's last log lines."""
-        import docker.errors
-
-        assert self._container is not None
-        try:
-            stdout, stderr = self._container.get_logs()
-            lines = (stdout + stderr).decode(errors="replace").splitlines()
-            tail = "\n".join(lines[-_LOG_TAIL_LINES:]) or "(log empty)"
-        except docker.errors.DockerException as log_error:  # it may already be gone
-            tail = f"(no log: {log_error})"
-        return EmulatorError(
-            f"{self.image} did not become healthy at {self._url}: {exc}\n"
-            f"--- last lines of its log ---\n{tail}"
-        )
-
     def stop(self) -> None:
-        """Remove the container (and its anonymous volumes); idempotent."""
-        atexit.unregister(self.stop)
-        container, self._container, self._url = self._container, None, None
-        if container is None:
-            return
-        import docker.errors
+        super().stop()
+        self._companion.stop()
 
-        try:
-            container.stop()
-        except docker.errors.NotFound as exc:  # already removed (e.g. by hand): nothing to do
-            logger.warning("could not remove the %s container: %s", self.image, exc)
+    @property
+    def localstack_host(self) -> str:
+        """`host:port` for code written for `localstack_client` (its LOCALSTACK_HOST)."""
+        return self.endpoint_url.removeprefix("http://")
+
+    @property
+    def endpoint(self) -> AwsEndpoint:
+        """LocalStack's endpoint, with DynamoDB and Lambda sent to the MiniStack beside it."""
+        routed = tuple((service, self._companion.endpoint_url) for service in ROUTED_TO_MINISTACK)
+        return AwsEndpoint(self.endpoint_url, self.region, routed)
 
     def reset(self) -> None:
-        """Wipe all state: MiniStack's reset, else LocalStack's `/_localstack/state/reset`."""
-        for path in _RESET_PATHS:
-            if reset_state(self.endpoint_url, path=path):
-                return
+        """Wipe LocalStack through the APIs (its community edition has no reset endpoint)
+        and MiniStack with its own reset."""
+        wipe(self.endpoint, SERVED_BY_LOCALSTACK)
+        self._companion.reset()
+
+
+def wait_for_ready_hooks(endpoint_url: str, timeout_s: float) -> None:
+    """Until LocalStack says its ready.d hooks ran; an error naming any that failed."""
+
+    give_up_at = time.monotonic() + timeout_s
+    while not (status := _get_json(endpoint_url, READY_HOOKS_PATH) or {}).get("completed"):
+        if time.monotonic() > give_up_at:
+            raise EmulatorError(
+                f"LocalStack's init hooks at {endpoint_url} had not run after {timeout_s:g} s "
+                f"(last status: {status or 'no answer'})"
+            )
+        time.sleep(0.2)
+    failed = [s["name"] for s in status.get("scripts", []) if s.get("state") != "SUCCESSFUL"]
+    if failed:
         raise EmulatorError(
-            f"{self.image} at {self.endpoint_url} offers neither POST {RESET_PATH} nor POST "
-            f"{LOCALSTACK_RESET_PATH}; use an image that can wipe its state between tests"
+            f"LocalStack's init hook(s) {failed} failed at {endpoint_url}; the container's "
+            "log has their traceback"
         )
 
 
-def _network_from(environ: Mapping[str, str]) -> NetworkMode | None:
-    value = environ.get(NETWORK_ENV_VAR)
-    if not value:
-        return None
+def _get_json(endpoint_url: str, path: str) -> Any:
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     try:
-        return NetworkMode(value)
-    except ValueError:
-        raise EmulatorError(
-            f"${NETWORK_ENV_VAR} is {value!r}; use one of {[m.value for m in NetworkMode]}"
-        ) from None
+        with opener.open(endpoint_url.rstrip("/") + path, timeout=5) as response:
+            return json.loads(response.read())
+    except (urllib.error.URLError, OSError, ValueError):
+        return None
+
+
+def localstack_version(endpoint_url: str) -> str | None:
+    """The version LocalStack reports at `/_localstack/info`, or None when it is not there."""
+    info = _get_json(endpoint_url, INFO_PATH)
+    version = info.get("version") if isinstance(info, dict) else None
+    return str(version) if version else None

@@ -27,7 +27,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from harness.endpoints import AwsEndpoint, is_loopback
 from harness.errors import HarnessError
-from harness.spec import ComponentSpec, PipelineSpec, Subscription
+from harness.spec import ComponentSpec, FilterScope, PipelineSpec, Subscription
 from pylon.aws.clients import new_client
 
 if TYPE_CHECKING:
@@ -281,7 +281,7 @@ class _Provisioner:
         attributes, hence the update path.
         """
         sns = self.clients.sns
-        wanted = _subscription_attributes(subscription)
+        wanted = subscription_attributes(subscription)
         if not existing:
             return sns.subscribe(
                 TopicArn=topic_arn,
@@ -409,14 +409,21 @@ def _queue_policy(queue_arn: str, topic_arns: Sequence[str]) -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
 
 
-def _subscription_attributes(subscription: Subscription) -> dict[str, str]:
+def subscription_attributes(subscription: Subscription) -> dict[str, str]:
+    """SNS's attributes for a spec subscription (the CloudFormation export uses them too)."""
     # Pylon's metadata travels as message attributes: raw delivery keeps them as SQS
-    # attributes (not inside an envelope), and the filter applies to them.
-    attributes = {"RawMessageDelivery": "true"}
+    # attributes (not inside an envelope), and an attribute-scope filter applies to them.
+    attributes = {"RawMessageDelivery": "true" if subscription.raw else "false"}
     if subscription.filter_policy:
         attributes["FilterPolicy"] = json.dumps(subscription.filter_policy, sort_keys=True)
-        attributes["FilterPolicyScope"] = "MessageAttributes"
+        attributes["FilterPolicyScope"] = _FILTER_POLICY_SCOPES[subscription.filter_scope]
     return attributes
+
+
+_FILTER_POLICY_SCOPES = {
+    FilterScope.ATTRIBUTES: "MessageAttributes",
+    FilterScope.BODY: "MessageBody",
+}
 
 
 def _queue_subscriptions(sns: SNSClient, topic_arn: str, queue_arn: str) -> list[str]:

@@ -20,6 +20,7 @@ import hashlib
 import importlib.metadata
 import importlib.util
 import io
+import json
 import sys
 import time
 import zipfile
@@ -38,6 +39,7 @@ from harness.errors import HarnessError
 from harness.lifecycle import Running
 from harness.packaging.zip_archive import is_bytecode, package_dir, tree_files, write_entry
 from harness.provision import ProvisionedComponent
+from harness.run.esm_loop import EventSourceMappingLoop
 from pylon.config import ComponentKind
 
 if TYPE_CHECKING:
@@ -49,9 +51,24 @@ class LambdaDeployError(HarnessError):
     """A component cannot be deployed as (or removed from) a Lambda function."""
 
 
-# Emulators accept any role without AUTH; on AWS this would have to be a real role with
-# sqs:ReceiveMessage/DeleteMessage on the input queue and sns:Publish on the topic.
-LOCAL_ROLE_ARN = "arn:aws:iam::000000000000:role/pylon-local"
+# The execution role the functions are given. AWS (and moto) refuse a role that does not
+# exist, so it is created first, beside the functions; it grants nothing: emulators do not
+# enforce policies unless asked to, and the CloudFormation export writes the real,
+# least-privilege one.
+LOCAL_ROLE_NAME = "pylon-local"
+LOCAL_ROLE_ARN = f"arn:aws:iam::000000000000:role/{LOCAL_ROLE_NAME}"
+_LAMBDA_TRUST = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "lambda.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+)
 HANDLER_MODULE = "pylon_lambda_handler"
 HANDLER = f"{HANDLER_MODULE}.handler"
 BATCH_SIZE = 10
@@ -110,12 +127,18 @@ _CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5})
 
 @dataclass(frozen=True)
 class DeployedLambda:
-    """A deployed function, its queue mapping, and the endpoint both live on."""
+    """A deployed function, its queue mapping, and the endpoint both live on.
+
+    `mapping_uuid` is the emulator's own event source mapping; None when the function
+    runs on another emulator than its queue (LocalStack's queues, MiniStack's Lambda),
+    where `loop` (the harness's mapping, invoking the function) polls instead.
+    """
 
     function_name: str
     function_arn: str
-    mapping_uuid: str
+    mapping_uuid: str | None
     endpoint: AwsEndpoint
+    loop: EventSourceMappingLoop | None = None
 
 
 # ---------------------------------------------------------------- deploy / remove
@@ -136,23 +159,79 @@ def deploy_lambda(
     name = component.spec.name
     client = _lambda_client(endpoint, session)
     try:
+        _ensure_role(endpoint, session)
         arn = _converge_function(client, component, endpoint)
-        mapping_uuid = _converge_mapping(client, name, queue_arn)
+        if runs_beside_its_queue(endpoint):
+            return DeployedLambda(name, arn, _converge_mapping(client, name, queue_arn), endpoint)
     except (ClientError, BotoCoreError) as exc:
         raise LambdaDeployError(
             f"deploying component {name!r} as Lambda function {name!r} at "
-            f"{endpoint.endpoint_url} failed: {exc}; check that the emulator runs Lambda "
+            f"{endpoint.url_for('lambda')} failed: {exc}; check that the emulator runs Lambda "
             "and that the component was provisioned on this endpoint"
         ) from exc
-    return DeployedLambda(name, arn, mapping_uuid, endpoint)
+    loop = _mapping_loop(component, RemoteFunction(client, name), session)
+    loop.start()
+    return DeployedLambda(name, arn, None, endpoint, loop)
+
+
+def _ensure_role(endpoint: AwsEndpoint, session: boto3.session.Session | None) -> None:
+    """The execution role, on the emulator that runs the functions; kept if it exists."""
+    iam = _dummy_session(endpoint, session).client("iam", endpoint_url=endpoint.url_for("lambda"))
+    with contextlib.suppress(iam.exceptions.EntityAlreadyExistsException):
+        iam.create_role(RoleName=LOCAL_ROLE_NAME, AssumeRolePolicyDocument=_LAMBDA_TRUST)
+
+
+def runs_beside_its_queue(endpoint: AwsEndpoint) -> bool:
+    """Whether Lambda and SQS are the same emulator (so its own mapping can poll)."""
+    return endpoint.url_for("lambda") == endpoint.url_for("sqs")
+
+
+class RemoteFunction:
+    """A deployed function as a `LambdaTarget`: each batch is a synchronous Invoke.
+
+    What the harness's mapping loop calls when the function runs on another emulator
+    than its queue; a function error fails the whole batch, as on AWS.
+    """
+
+    def __init__(self, client: LambdaClient, name: str) -> None:
+        self._client = client
+        self.__name__ = name
+
+    def lambda_handler(self, event: Any, context: Any) -> Any:
+        response = self._client.invoke(
+            FunctionName=self.__name__, Payload=json.dumps(event).encode()
+        )
+        payload = response["Payload"].read()
+        if response.get("FunctionError"):
+            raise LambdaDeployError(
+                f"Lambda function {self.__name__!r} failed: {payload.decode(errors='replace')[:500]}"
+            )
+        return json.loads(payload) if payload else None
+
+
+def _mapping_loop(
+    component: ProvisionedComponent, function: RemoteFunction, session: boto3.session.Session | None
+) -> EventSourceMappingLoop:
+    assert component.queue_url is not None  # _input_queue_arn refused sources already
+    return EventSourceMappingLoop(
+        function,
+        component.queue_url,
+        BATCH_SIZE,
+        queue_arn=component.queue_arn,
+        timeout_seconds=max(1, component.spec.visibility_timeout),
+        session=session,
+    )
 
 
 def remove_lambda(deployed: DeployedLambda, session: boto3.session.Session | None = None) -> None:
     """Delete the mapping, then the function; what is already gone is skipped."""
+    if deployed.loop is not None:
+        deployed.loop.stop()
     client = _lambda_client(deployed.endpoint, session)
     try:
-        with contextlib.suppress(client.exceptions.ResourceNotFoundException):
-            client.delete_event_source_mapping(UUID=deployed.mapping_uuid)
+        if deployed.mapping_uuid is not None:
+            with contextlib.suppress(client.exceptions.ResourceNotFoundException):
+                client.delete_event_source_mapping(UUID=deployed.mapping_uuid)
         with contextlib.suppress(client.exceptions.ResourceNotFoundException):
             client.delete_function(FunctionName=deployed.function_name)
     except (ClientError, BotoCoreError) as exc:
@@ -205,16 +284,22 @@ def _input_queue_arn(component: ProvisionedComponent) -> str:
     return component.queue_arn
 
 
-def _lambda_client(endpoint: AwsEndpoint, session: boto3.session.Session | None) -> LambdaClient:
-    """A client for exactly this endpoint; without a session, with the emulator's dummies."""
-    session = session or boto3.session.Session(
+def _dummy_session(
+    endpoint: AwsEndpoint, session: boto3.session.Session | None
+) -> boto3.session.Session:
+    """`session`, or one with the emulator's dummy credentials."""
+    return session or boto3.session.Session(
         aws_access_key_id=endpoint.access_key_id,
         aws_secret_access_key=endpoint.secret_access_key,
         region_name=endpoint.region,
     )
-    return session.client(
+
+
+def _lambda_client(endpoint: AwsEndpoint, session: boto3.session.Session | None) -> LambdaClient:
+    """A client for exactly this endpoint; without a session, with the emulator's dummies."""
+    return _dummy_session(endpoint, session).client(
         "lambda",
-        endpoint_url=endpoint.endpoint_url,
+        endpoint_url=endpoint.url_for("lambda"),
         region_name=endpoint.region,
         config=_CLIENT_CONFIG,
     )
@@ -229,14 +314,19 @@ def function_environment(component: ProvisionedComponent, endpoint: AwsEndpoint)
     Lambda sets region and credentials itself and refuses them here. AWS_ENDPOINT_URL is
     left to the emulator too: MiniStack points its handlers at itself (and LocalStack at
     the address its containers can reach), which 127.0.0.1 as seen from here may not be.
-    NO_PROXY keeps a proxy set in the emulator's environment off loopback traffic.
+    Except when the function runs on another emulator than the pipeline (MiniStack's
+    Lambda beside LocalStack): its handlers, processes on this machine, are then given
+    the pipeline's endpoints as seen from here. NO_PROXY keeps a proxy set in the
+    emulator's environment off loopback traffic.
     """
     environment = component.environment(endpoint)
     loopback = endpoint.changes({}).assign
+    elsewhere = not runs_beside_its_queue(endpoint)
     variables = {
         name: value
         for name, value in environment.items()
-        if name not in _RESERVED_VARIABLES and not name.startswith("AWS_ENDPOINT_URL")
+        if name not in _RESERVED_VARIABLES
+        and (elsewhere or not name.startswith("AWS_ENDPOINT_URL"))
     } | {name: loopback[name] for name in ("NO_PROXY", "no_proxy")}
     size = sum(len(name.encode()) + len(value.encode()) for name, value in variables.items())
     if size > _MAX_ENVIRONMENT_BYTES:

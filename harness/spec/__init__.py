@@ -7,6 +7,7 @@ and `local_defaults` adjust a loaded spec for how it is about to run.
 from harness.spec.model import (
     KIND_NAMES,
     ComponentSpec,
+    FilterScope,
     ParameterSpec,
     PipelineSpec,
     RunMode,
@@ -20,6 +21,7 @@ from harness.spec.model import (
 __all__ = [
     "KIND_NAMES",
     "ComponentSpec",
+    "FilterScope",
     "ParameterSpec",
     "PipelineSpec",
     "RunMode",

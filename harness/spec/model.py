@@ -77,10 +77,21 @@ _TOP_KEYS = {
 }
 
 
+class FilterScope(StrEnum):
+    """What an SNS filter policy is matched against."""
+
+    ATTRIBUTES = "attributes"  # the message attributes (Pylon's objectType, ...)
+    BODY = "body"  # the JSON body (SNS's FilterPolicyScope=MessageBody)
+
+
 @dataclass(frozen=True)
 class Subscription:
     topic: str
     filter_policy: Mapping[str, Any] | None = None
+    filter_scope: FilterScope = FilterScope.ATTRIBUTES
+    # Raw delivery keeps Pylon's attributes as SQS attributes; without it SNS wraps each
+    # message in its JSON envelope (which Pylon unwraps, with a warning).
+    raw: bool = True
 
 
 @dataclass(frozen=True)
@@ -350,11 +361,29 @@ def _subscription(check: _Checker, raw: Any, where: str) -> Subscription:
     if isinstance(raw, str):
         return Subscription(check.name(raw, where))
     data = check.mapping(raw, where, required=True)
-    check.known_keys(data, {"topic", "filter"}, where)
+    check.known_keys(data, {"topic", "filter", "filter_scope", "raw"}, where)
     policy = data.get("filter")
     if policy is not None:
         _check_filter_policy(check, policy, f"{where}.filter")
-    return Subscription(check.name(data.get("topic"), f"{where}.topic"), policy)
+    scope = _filter_scope(check, data.get("filter_scope", FilterScope.ATTRIBUTES.value), where)
+    if scope is FilterScope.BODY and policy is None:
+        check.fail(f"{where}.filter_scope", "is `body`, but the subscription has no filter")
+    return Subscription(
+        check.name(data.get("topic"), f"{where}.topic"),
+        policy,
+        scope,
+        check.boolean(data.get("raw", True), f"{where}.raw"),
+    )
+
+
+def _filter_scope(check: _Checker, raw: Any, where: str) -> FilterScope:
+    try:
+        return FilterScope(raw)
+    except ValueError:
+        check.fail(
+            f"{where}.filter_scope",
+            f"must be one of {[scope.value for scope in FilterScope]}, got {raw!r}",
+        )
 
 
 def _check_filter_policy(check: _Checker, policy: Any, where: str) -> None:

@@ -43,14 +43,19 @@ def parse_service_ports(pairs: Iterable[str]) -> dict[str, int]:
     return ports
 
 
-def with_external_services(spec: PipelineSpec, ports: dict[str, int]) -> PipelineSpec:
-    """Fill `{services.NAME.port}` in the components' config from ports given by hand."""
+def check_service_ports(spec: PipelineSpec, ports: Mapping[str, int]) -> None:
+    """Every port given by hand must be for a service of the spec."""
     unknown = sorted(set(ports) - set(spec.services))
     if unknown:
         raise SpecOverrideError(
             f"--service names {unknown}, but {spec.source} only has services "
             f"{sorted(spec.services)}"
         )
+
+
+def with_external_services(spec: PipelineSpec, ports: dict[str, int]) -> PipelineSpec:
+    """Fill `{services.NAME.port}` in the components' config from ports given by hand."""
+    check_service_ports(spec, ports)
     try:
         return with_service_ports(spec, ports)
     except UnknownServiceError as exc:

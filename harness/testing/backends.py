@@ -1,8 +1,10 @@
 """Test backends: which emulator a test's pipeline talks to, and how its components run.
 
-`embedded` is MiniStack as a subprocess with components as threads; `containers` is a
-LocalStack-compatible container with components as containers of the Pylon base image.
-The pytest plugin's `pylon_backend` fixture hands one out, so one test can run on both:
+`embedded` is MiniStack as a subprocess with components as threads; `containers` is real
+LocalStack in a container with components as containers of the Pylon base image. The
+emulator backends of the conformance suite (`CONFORMANCE_BACKENDS`) run components as
+threads against MiniStack in a container, LocalStack, and moto in server mode.
+The pytest plugin's `pylon_backend` fixture hands one out, so one test can run on all:
 
     @pytest.mark.parametrize("pylon_backend", ALL_BACKENDS, indirect=True)
     def test_it(pylon_backend, pylon_pipeline): ...
@@ -13,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from harness.emulators.base import Emulator
-from harness.emulators.kinds import EmulatorKind, new_emulator
+from harness.emulators.kinds import CONTAINER_KINDS, EmulatorKind, new_emulator
 
 
 @dataclass(frozen=True)
@@ -30,8 +32,15 @@ class Backend:
 BACKENDS: dict[str, tuple[EmulatorKind, str]] = {
     "embedded": (EmulatorKind.EMBEDDED, "inprocess"),
     "containers": (EmulatorKind.LOCALSTACK, "containers"),
+    "ministack-container": (EmulatorKind.MINISTACK_CONTAINER, "inprocess"),
+    "localstack": (EmulatorKind.LOCALSTACK, "inprocess"),
+    "moto": (EmulatorKind.MOTO, "inprocess"),
 }
-DOCKER_BACKENDS = frozenset({"containers"})
+DOCKER_BACKENDS = frozenset(
+    name for name, (kind, run) in BACKENDS.items() if kind in CONTAINER_KINDS or run == "containers"
+)
+# One per emulator, components as threads: what the conformance suite compares.
+CONFORMANCE_BACKENDS = ("embedded", "ministack-container", "localstack", "moto")
 
 
 class EmulatorPool:

@@ -77,7 +77,9 @@ EXPECTED: dict[str, tuple[bool, list[str]]] = {
         [
             "embedded MiniStack: ready",
             "embedded MiniStack: ready + pipeline provisioned",
-            "LocalStack container",
+            "embedded MiniStack: memory when idle",
+            "MiniStack in a container",
+            "real LocalStack container (+ MiniStack beside it)",
         ],
     ),
     "memory": (

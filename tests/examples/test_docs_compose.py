@@ -1,9 +1,10 @@
-"""`docker compose up` of the docs example: offline, on a LocalStack-compatible emulator,
-with its result (the lake's files and row counts) printed by the `lake-report` service.
+"""`docker compose --profile localstack up` of the docs example: offline, on real
+LocalStack provisioned by its own init hook (DynamoDB on MiniStack beside it), with the
+result (the lake's files and row counts) printed by the `lake-report` service.
 
 On an engine without a bridge network the host-network override is added, as the
-README says to. The emulator image is $PYLON_LOCALSTACK_IMAGE when set (CI points it
-at the locally built MiniStack image), else compose's pinned LocalStack tag.
+README says to. The images are the ones `.ci/docker-setup` builds (pylon-localstack,
+pylon-ministack, pylon-base, pylon-harness).
 """
 
 from __future__ import annotations
@@ -75,6 +76,7 @@ def compose() -> Iterator[Compose]:
         dict(os.environ)
         | {
             "PYLON_EMULATOR_PORT": str(free_loopback_port()),
+            "PYLON_DYNAMODB_PORT": str(free_loopback_port()),
             "PYLON_DOCS_SERVER_PORT": str(free_loopback_port()),
             "PYLON_LAKE_REPORT_TIMEOUT": "120",
         },
@@ -86,8 +88,8 @@ def compose() -> Iterator[Compose]:
     project.run("down", "--volumes", "--timeout", "30", timeout_s=180)
 
 
-def test_compose_up_runs_the_example_offline_and_prints_the_lake(compose: Compose) -> None:
-    up = compose.run("up", "--detach", "--build", timeout_s=UP_TIMEOUT_S)
+def test_compose_up_runs_the_example_on_localstack_and_prints_the_lake(compose: Compose) -> None:
+    up = compose.run("--profile", "localstack", "up", "--detach", "--build", timeout_s=UP_TIMEOUT_S)
     assert up.returncode == 0, f"{up.stderr}\n{compose.logs()}"
 
     waited = compose.run("wait", "lake-report", timeout_s=180)
@@ -101,8 +103,14 @@ def test_compose_up_runs_the_example_offline_and_prints_the_lake(compose: Compos
         if line.strip().startswith("lake/")
     }
     assert rows == {"observed_date=2024-05-01": 16, "observed_date=2024-05-02": 12}
-    provisioner = compose.run("logs", "--no-color", "provisioner").stdout
-    assert "/pylon/docs/parser" in provisioner
+    emulator = compose.run("logs", "--no-color", "emulator").stdout
+    assert "pylon: provisioned docs" in emulator, emulator
+    compose.run("--profile", "localstack", "wait", "localstack-status", timeout_s=120)
+    status = compose.run(
+        "--profile", "localstack", "logs", "--no-color", "--no-log-prefix", "localstack-status"
+    ).stdout
+    assert "sqs" in status and "LocalStack 2026.3.0" in status, status
+    assert "init hook docs-pipeline.py: SUCCESSFUL" in status, status
     steps = wait_until(
         lambda: _lineage_artifacts(compose) if len(_lineage_artifacts(compose)) >= 4 else None,
         timeout_s=60,
@@ -113,10 +121,10 @@ def test_compose_up_runs_the_example_offline_and_prints_the_lake(compose: Compos
 
 
 def _lineage_artifacts(compose: Compose) -> list[str]:
-    """The artifact name of every step in the compose emulator's lineage table."""
+    """The artifact name of every step in the lineage table (MiniStack's DynamoDB)."""
     dynamodb = boto3.client(
         "dynamodb",
-        endpoint_url=f"http://127.0.0.1:{compose.env['PYLON_EMULATOR_PORT']}",
+        endpoint_url=f"http://127.0.0.1:{compose.env['PYLON_DYNAMODB_PORT']}",
         region_name="us-east-1",
         aws_access_key_id="test",
         aws_secret_access_key="test",

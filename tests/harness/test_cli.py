@@ -383,6 +383,36 @@ def test_up_runs_the_example_until_idle_prints_the_lake_and_tears_down(
     assert boto3.client("sqs").list_queues().get("QueueUrls", []) == []
 
 
+def _summary(output: str) -> list[str]:
+    """The end-of-run summary lines of `pylon up` (published, queues, bucket contents)."""
+    lines = output.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.strip() == "published")
+    return [line for line in lines[start:] if "|" not in line or line.startswith(("│", "┃"))]
+
+
+@pytest.mark.slow
+@pytest.mark.docker
+def test_up_on_localstack_prints_the_same_summary_as_embedded(aws_env: AwsEndpoint) -> None:
+    env = {k: v for k, v in _subprocess_env(aws_env).items() if k != "PYLON_ENDPOINT"}
+    runs = {
+        emulator: subprocess.run(
+            [PYLON, "up", str(DOCS_SPEC), "--until-idle", "3", "--emulator", emulator],
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        for emulator in ("embedded", "localstack")
+    }
+
+    for emulator, run in runs.items():
+        assert run.returncode == 0, f"{emulator}:\n{run.stdout}\n{run.stderr}"
+    assert _summary(runs["localstack"].stdout) == _summary(runs["embedded"].stdout)
+    assert "dataAsset: 3" in runs["localstack"].stdout
+    assert "dynamodb: served at http://127.0.0.1:" in runs["localstack"].stdout
+
+
 @pytest.mark.slow
 def test_up_stops_components_and_its_emulator_on_ctrl_c() -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("PYLON_ENDPOINT", "AWS_ENDPOINT_URL")}

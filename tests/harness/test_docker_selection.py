@@ -43,8 +43,8 @@ def test_emulator_kind_comes_from_the_option_then_the_environment() -> None:
 
 
 def test_an_unknown_emulator_kind_names_the_variable() -> None:
-    with pytest.raises(EmulatorError, match=r"\$PYLON_EMULATOR asks for emulator 'moto'"):
-        emulator_kind(None, {EMULATOR_ENV_VAR: "moto"})
+    with pytest.raises(EmulatorError, match=r"\$PYLON_EMULATOR asks for emulator 'elasticmq'"):
+        emulator_kind(None, {EMULATOR_ENV_VAR: "elasticmq"})
 
 
 def test_without_an_engine_the_reason_says_what_to_do(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -10,11 +10,16 @@ import typer
 from harness.cli.shell import console, progress, run_command
 from harness.containers import engine, images
 from harness.containers.images import DEFAULT_FROM_IMAGE, FROM_IMAGE_ENV_VAR
-from harness.emulators.images import emulator_recipes
+from harness.emulators.images import (
+    DEFAULT_LOCALSTACK_FROM,
+    LOCALSTACK_FROM_ENV_VAR,
+    build_localstack_image,
+    emulator_recipes,
+)
 from harness.packaging.layer import Architecture, BuiltLayer, LayerTarget, build_layer
 
 image_app = typer.Typer(
-    help="Docker images: the Pylon base image, the harness image, MiniStack as LocalStack.",
+    help="Docker images: the Pylon base and harness images, MiniStack's, real LocalStack's.",
     no_args_is_help=True,
 )
 layer_app = typer.Typer(
@@ -78,10 +83,21 @@ def image_build(
         ),
     ] = DEFAULT_FROM_IMAGE,
     emulator: Annotated[
-        bool, typer.Option(help="Also build pylon-ministack, MiniStack as a LocalStack image.")
+        bool, typer.Option(help="Also build pylon-ministack: MiniStack in a container.")
     ] = False,
+    localstack: Annotated[
+        bool,
+        typer.Option(help="Also build pylon-localstack: real LocalStack, from localstack/."),
+    ] = False,
+    localstack_from: Annotated[
+        str,
+        typer.Option(
+            envvar=LOCALSTACK_FROM_ENV_VAR,
+            help="Image LocalStack's is built on: Debian trixie with python3 (3.13) and venv.",
+        ),
+    ] = DEFAULT_LOCALSTACK_FROM,
 ) -> None:
-    """Fill docker-images/wheelhouse with pip, then build the images from it (no registry needed)."""
+    """Fill the wheelhouses with pip, then build the images from them (no registry needed)."""
 
     def action() -> list[images.BuiltImage]:
         recipes = images.pylon_recipes(from_image)
@@ -89,9 +105,10 @@ def image_build(
             recipes += emulator_recipes(from_image)
         docker_engine = engine.client()
         try:
-            return images.build_images(
-                docker_engine, recipes, lambda line: console.print(f"[dim]{line}[/dim]")
-            )
+            built = images.build_images(docker_engine, recipes, _log)
+            if localstack:
+                built.append(build_localstack_image(docker_engine, _log, localstack_from))
+            return built
         finally:
             docker_engine.close()
 
@@ -99,3 +116,7 @@ def image_build(
         console.print(
             f"[bold]{built.tag}[/bold] {built.image_id[7:19]} {built.size_bytes / 1e6:.0f} MB"
         )
+
+
+def _log(line: str) -> None:
+    console.print(f"[dim]{line}[/dim]")

@@ -99,6 +99,7 @@ def _up(
             pipeline.start()
         title = f"{pipeline.spec.name} at {pipeline.endpoint.endpoint_url}"
         console.print(render.resources(title, describe(pipeline.resources), console.width))
+        render.print_all(console, render.routing(endpoint))
         try:
             _wait(pipeline, until_idle)
         except KeyboardInterrupt:
