@@ -23,7 +23,7 @@ app = typer.Typer(
 
 
 # `pylon --help` lists its panels in this order; a panel not named here comes last.
-PANELS = ("Run a pipeline", "Messages", "Lineage", "Packaging")
+PANELS = ("Run a pipeline", "Messages", "Lineage", "Deploying to AWS", "Packaging")
 
 
 def _register_commands(root: typer.Typer) -> None:

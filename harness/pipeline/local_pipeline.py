@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import boto3
 
@@ -57,6 +57,14 @@ class Runner(StrEnum):
     NONE = "none"
 
 
+class Provisioner(Protocol):
+    """Creates a spec's resources and says what it created."""
+
+    def __call__(
+        self, spec: PipelineSpec, session: boto3.session.Session, *, allow_remote: bool
+    ) -> ProvisionedPipeline: ...
+
+
 def _discard(name: str, line: str) -> None:
     """The default LineSink: tests read logs through caplog, not stdout."""
 
@@ -74,7 +82,10 @@ class LocalPipeline(Running):
         session: boto3.session.Session | None = None,
         allow_remote: bool = False,
         record_topics: bool = True,
+        provisioner: Provisioner = provision,
     ) -> None:
+        """`provisioner` creates the resources: the local provisioner by default, or e.g.
+        a CloudFormation deploy (`harness.cloudformation.deploy.stack_provisioner`)."""
         self.spec = spec.with_prefix(prefix)
         self._prefix = prefix
         self.endpoint = endpoint
@@ -84,6 +95,7 @@ class LocalPipeline(Running):
         self._session = session or boto3.session.Session()
         self._allow_remote = allow_remote
         self._record_topics = record_topics
+        self._provisioner = provisioner
         self._running: list[Running] = []
         self.provisioned: ProvisionedPipeline | None = None
         self.recorders: dict[str, TopicRecorder] = {}
@@ -95,7 +107,9 @@ class LocalPipeline(Running):
         self._running.append(services)
         ports = services.start()
         self.spec = with_local_defaults(with_lineage_recorder(with_service_ports(self.spec, ports)))
-        self.provisioned = provision(self.spec, self._session, allow_remote=self._allow_remote)
+        self.provisioned = self._provisioner(
+            self.spec, self._session, allow_remote=self._allow_remote
+        )
         if self._record_topics:
             # Recording starts before any component runs, so nothing published is missed.
             self.recorders = {

@@ -7,6 +7,8 @@ from harness.provision.provisioner import (
     config_parameter_name,
     describe,
     provision,
+    pylon_config,
+    subscription_attributes,
     teardown,
 )
 
@@ -17,5 +19,7 @@ __all__ = [
     "config_parameter_name",
     "describe",
     "provision",
+    "pylon_config",
+    "subscription_attributes",
     "teardown",
 ]

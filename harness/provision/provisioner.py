@@ -216,7 +216,7 @@ class _Provisioner:
     def _component(self, component: ComponentSpec) -> ProvisionedComponent:
         queue = self._input_queue(component)
         output_arn = self.topics[component.output_topic] if component.output_topic else None
-        config = self._pylon_config(component, output_arn)
+        config = pylon_config(self.spec, component, output_arn)
         return ProvisionedComponent(
             spec=component,
             queue_url=queue.url if queue else None,
@@ -325,22 +325,6 @@ class _Provisioner:
             Name=name, Value=value, Type="SecureString" if secure else "String", Overwrite=True
         )
 
-    def _pylon_config(self, component: ComponentSpec, output_arn: str | None) -> dict[str, Any]:
-        """The spec's config plus the wiring keys.
-
-        A spec may override OUTPUT_PAYLOAD_S3_PATH per component, but the queue name and
-        topic ARN always come from what was provisioned.
-        """
-        config: dict[str, Any] = {}
-        if self.spec.payload_s3_path:
-            config["OUTPUT_PAYLOAD_S3_PATH"] = self.spec.payload_s3_path
-        config.update(component.config)
-        if component.input_queue:
-            config["INPUT_QUEUE_NAME"] = component.input_queue
-        if output_arn:
-            config["OUTPUT_TOPIC_ARN"] = output_arn
-        return config
-
     def _config_value(self, component: ComponentSpec, config: dict[str, Any]) -> str:
         text = json.dumps(config, sort_keys=True)
         if not component.config_in_ssm:
@@ -374,6 +358,25 @@ class _Provisioner:
                 f"not a single '{_LINEAGE_KEY}' partition key; delete it or name another table"
             )
         return table["TableArn"]
+
+
+def pylon_config(
+    spec: PipelineSpec, component: ComponentSpec, output_arn: str | None
+) -> dict[str, Any]:
+    """A component's PYLON_CONFIG: the spec's config plus the wiring keys.
+
+    A spec may override OUTPUT_PAYLOAD_S3_PATH per component, but the queue name and
+    topic ARN always come from what was provisioned (here, or by a CloudFormation stack).
+    """
+    config: dict[str, Any] = {}
+    if spec.payload_s3_path:
+        config["OUTPUT_PAYLOAD_S3_PATH"] = spec.payload_s3_path
+    config.update(component.config)
+    if component.input_queue:
+        config["INPUT_QUEUE_NAME"] = component.input_queue
+    if output_arn:
+        config["OUTPUT_TOPIC_ARN"] = output_arn
+    return config
 
 
 def config_parameter_name(spec: PipelineSpec, component: ComponentSpec) -> str:

@@ -40,6 +40,7 @@ from harness.lifecycle import Running
 from harness.packaging.zip_archive import is_bytecode, package_dir, tree_files, write_entry
 from harness.provision import ProvisionedComponent
 from harness.run.esm_loop import EventSourceMappingLoop
+from harness.spec import ComponentSpec
 from pylon.config import ComponentKind
 
 if TYPE_CHECKING:
@@ -162,7 +163,7 @@ def deploy_lambda(
         _ensure_role(endpoint, session)
         arn = _converge_function(client, component, endpoint)
         if runs_beside_its_queue(endpoint):
-            return DeployedLambda(name, arn, _converge_mapping(client, name, queue_arn), endpoint)
+            return DeployedLambda(name, arn, _converge_mapping(client, component.spec, queue_arn), endpoint)
     except (ClientError, BotoCoreError) as exc:
         raise LambdaDeployError(
             f"deploying component {name!r} as Lambda function {name!r} at "
@@ -216,7 +217,7 @@ def _mapping_loop(
     return EventSourceMappingLoop(
         function,
         component.queue_url,
-        BATCH_SIZE,
+        component.spec.batch_size,
         queue_arn=component.queue_arn,
         timeout_seconds=max(1, component.spec.visibility_timeout),
         session=session,
@@ -349,8 +350,8 @@ def _converge_function(
         "Handler": HANDLER,
         "Role": LOCAL_ROLE_ARN,
         # AWS refuses a mapping whose queue's visibility timeout is shorter than the
-        # function's timeout: a record must not reappear while it is still being processed.
-        "Timeout": max(1, min(component.spec.visibility_timeout, _MAX_TIMEOUT_SECONDS)),
+        # function's timeout, and recommends six times as long; the spec's default is that.
+        "Timeout": min(component.spec.lambda_timeout, _MAX_TIMEOUT_SECONDS),
         "Environment": {"Variables": function_environment(component, endpoint)},
     }
     try:
@@ -396,10 +397,12 @@ def _raise_if_failed(name: str, config: FunctionConfigurationResponseTypeDef) ->
 # ---------------------------------------------------------------- mapping
 
 
-def _converge_mapping(client: LambdaClient, name: str, queue_arn: str) -> str:
+def _converge_mapping(client: LambdaClient, component: ComponentSpec, queue_arn: str) -> str:
     """One enabled SQS mapping from the queue to the function; return its UUID."""
+    name = component.name
     settings: dict[str, Any] = {
-        "BatchSize": BATCH_SIZE,
+        "BatchSize": component.batch_size,
+        "MaximumBatchingWindowInSeconds": component.batch_window,
         "FunctionResponseTypes": ["ReportBatchItemFailures"],
         "Enabled": True,
     }

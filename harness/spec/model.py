@@ -64,6 +64,7 @@ _ENTRYPOINT = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 _COMPONENT_KEYS = {
     "type", "entrypoint", "input_queue", "subscribe", "output_topic", "config", "env",
     "config_in_ssm", "max_receive_count", "visibility_timeout", "mode",
+    "function_timeout", "batch_size", "batch_window", "buckets",
 }  # fmt: skip
 _TOP_KEYS = {
     "name",
@@ -129,6 +130,19 @@ class ComponentSpec:
     max_receive_count: int = 3
     visibility_timeout: int = 30
     mode: RunMode = RunMode.CONTAINER
+    # As a Lambda function: its timeout (default a sixth of the queue's visibility
+    # timeout, as AWS recommends), and its event source mapping's batch size and window.
+    function_timeout: int | None = None
+    batch_size: int = 10
+    batch_window: int = 0
+    # Buckets of the spec the component reads or writes itself (beyond the payload
+    # bucket): what its IAM role is granted in the CloudFormation export.
+    buckets: tuple[str, ...] = ()
+
+    @property
+    def lambda_timeout(self) -> int:
+        """Seconds the function may run: the spec's, else a sixth of the visibility timeout."""
+        return self.function_timeout or max(1, self.visibility_timeout // 6)
 
     @property
     def module(self) -> str:
@@ -330,6 +344,10 @@ def _component(check: _Checker, name: str, raw: Any) -> ComponentSpec:
         max_receive_count=check.integer(data.get("max_receive_count", 3), f"{where}.max_receive_count", 1, 1000),
         visibility_timeout=check.integer(data.get("visibility_timeout", 30), f"{where}.visibility_timeout", 0, 43200),
         mode=RunMode(mode),
+        function_timeout=check.integer(data["function_timeout"], f"{where}.function_timeout", 1, 900) if "function_timeout" in data else None,
+        batch_size=check.integer(data.get("batch_size", 10), f"{where}.batch_size", 1, 10),
+        batch_window=check.integer(data.get("batch_window", 0), f"{where}.batch_window", 0, 300),
+        buckets=tuple(_bucket(check, b, f"{where}.buckets[{i}]") for i, b in enumerate(check.list(data.get("buckets"), f"{where}.buckets"))),
     )  # fmt: skip
 
 
@@ -471,6 +489,13 @@ def _check_references(check: _Checker, spec: PipelineSpec) -> None:
         bucket = spec.payload_s3_path[len("s3://") :].split("/")[0]
         if bucket not in spec.buckets:
             check.fail("payloads.s3_path", f"bucket {bucket!r} is not listed under buckets")
+    for component in spec.components.values():
+        for index, bucket in enumerate(component.buckets):
+            if bucket not in spec.buckets:
+                check.fail(
+                    f"components.{component.name}.buckets[{index}]",
+                    f"bucket {bucket!r} is not listed under buckets",
+                )
 
 
 class _Checker:

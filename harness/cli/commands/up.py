@@ -20,12 +20,14 @@ from harness.cli.shell import (
     progress,
     run_command,
 )
+from harness.cloudformation.deploy import stack_provisioner
+from harness.cloudformation.export import Target
 from harness.emulators.kinds import EMULATOR_ENV_VAR, EmulatorKind
 from harness.emulators.selection import apply_to_environment, endpoint_or_embedded
 from harness.pipeline.activity import wait_until_idle
 from harness.pipeline.local_pipeline import LocalPipeline, Runner
 from harness.pipeline.summary import summarise
-from harness.provision import describe
+from harness.provision import describe, provision
 from harness.spec import load_spec
 
 
@@ -66,11 +68,26 @@ def up(
     teardown: Annotated[
         bool, typer.Option(help="Remove the provisioned resources when stopping.")
     ] = False,
+    deploy: Annotated[
+        Target | None,
+        typer.Option(
+            help="Provision by deploying the exported CloudFormation template (this target) "
+            "as a stack; components then run on the stack's resources (as Lambda functions "
+            "in the emulator for the lambda target)."
+        ),
+    ] = None,
 ) -> None:
     """Start the emulator (unless --endpoint), provision SPEC, run every component, stream logs."""
     run_command(
         lambda: _up(
-            spec_file, endpoint, allow_remote, Runner(run.value), until_idle, teardown, emulator
+            spec_file,
+            endpoint,
+            allow_remote,
+            Runner.NONE if deploy is Target.LAMBDA else Runner(run.value),
+            until_idle,
+            teardown,
+            emulator,
+            deploy,
         )
     )
 
@@ -83,6 +100,7 @@ def _up(
     until_idle: float | None,
     teardown: bool,
     emulator: EmulatorKind,
+    deploy: Target | None,
 ) -> None:
     spec = load_spec(spec_file)
     with ExitStack() as running:
@@ -93,7 +111,12 @@ def _up(
             )
         apply_to_environment(endpoint)
         pipeline = LocalPipeline(
-            spec, endpoint, run, sink=render.PrefixedConsole(console), allow_remote=allow_remote
+            spec,
+            endpoint,
+            run,
+            sink=render.PrefixedConsole(console),
+            allow_remote=allow_remote,
+            provisioner=stack_provisioner(deploy) if deploy else provision,
         )
         with progress(f"provisioning {spec.name} at {endpoint.endpoint_url}"):
             pipeline.start()

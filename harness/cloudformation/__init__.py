@@ -1,0 +1,1 @@
+"""CloudFormation: export a spec as a template, deploy it, check it, import one back."""
