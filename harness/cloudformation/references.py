@@ -24,6 +24,7 @@ PSEUDO_PARAMETERS = frozenset(
 # macro): the template cannot be understood on its own.
 UNSUPPORTED = frozenset({"Fn::ImportValue", "Fn::Transform"})
 _SUB_NAME = re.compile(r"\$\{([^}!][^}]*)\}")
+_RESOURCE_TYPE = re.compile(r"^(AWS|Alexa)::[A-Za-z0-9]+::[A-Za-z0-9]+$|^Custom::[A-Za-z0-9_@-]+$")
 
 
 def targets(value: Any) -> Iterator[str]:
@@ -83,6 +84,12 @@ def check_references(template: LoadedTemplate) -> dict[str, set[str]]:
     known = set(resources) | set(template.body.get("Parameters") or {}) | PSEUDO_PARAMETERS
     graph: dict[str, set[str]] = {}
     for logical_id, resource in resources.items():
+        if not _RESOURCE_TYPE.match(str(resource.get("Type"))):
+            raise TemplateError(
+                f"{template.where(logical_id)}: resource {logical_id} has type "
+                f"{resource.get('Type')!r}, which is no CloudFormation resource type "
+                "(AWS::Service::Resource, or Custom::Name)"
+            )
         for function in unsupported(resource):
             raise TemplateError(
                 f"{template.where(logical_id)}: resource {logical_id} uses {function}, which "

@@ -372,6 +372,10 @@ BAD_TEMPLATES = {
         "Resources:\n  Queue:\n    Properties: {}\n",
         r"bad\.yaml:2: resource Queue has no Type",
     ),
+    "unknown type": (
+        "Resources:\n  Queue:\n    Type: AWS::SQS::Queue\n  Thing:\n    Type: Acme::Widget\n",
+        r"bad\.yaml:4: resource Thing has type 'Acme::Widget', which is no CloudFormation",
+    ),
     "dangling ref": (
         "Resources:\n  Sub:\n    Type: AWS::SNS::Subscription\n    Properties:\n"
         "      TopicArn: !Ref Missing\n      Protocol: sqs\n      Endpoint: x\n",
