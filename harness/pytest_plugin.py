@@ -192,6 +192,7 @@ def topic_recorder(aws_env: AwsEndpoint) -> Iterator[Callable[[str], TopicRecord
 
 # ------------------------------------------------------------------ backends and Docker
 
+
 def _params(names: tuple[str, ...]) -> list[Any]:
     return [
         pytest.param(name, marks=pytest.mark.docker) if name in DOCKER_BACKENDS else name

@@ -24,7 +24,19 @@ class TimingHook(Hook):
         self._task_start = time.perf_counter()
 
     def after_task(self, execution: Execution) -> None:
-        log_timing("core_process", (time.perf_counter() - self._task_start) * 1000)
+        log_timing(
+            "core_process", (time.perf_counter() - self._task_start) * 1000, *_step(execution)
+        )
 
     def after_message(self, execution: Execution, error: BaseException | None) -> None:
-        log_timing("total", (time.perf_counter() - execution.started_at) * 1000)
+        log_timing("total", (time.perf_counter() - execution.started_at) * 1000, *_step(execution))
+
+
+def _step(execution: Execution) -> tuple[str | None, str | None]:
+    """The ingestion step this execution recorded and its input's ingestionId (a sink
+    records no step: only its input's id then)."""
+    step = execution.ingestion_step
+    if step is not None:
+        return step.ingestionId, step.parentIngestionId
+    message = execution.message
+    return None, message.ingestionId if message is not None else None

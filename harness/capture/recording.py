@@ -102,12 +102,7 @@ class _Recorder:
         self._s3 = S3Store(new_client("s3", session))
         self._writer = writer
         self._on_message = on_message
-        self._source = {
-            "kind": target.kind,
-            "name": target.name,
-            "address": target.address,
-            "endpoint": str(new_client("sqs", session).meta.endpoint_url),
-        }
+        self._source = capture_source(target, session)
         self.report = CaptureReport()
 
     def run(self, batches: Iterator[list[SqsMessage]], stop: StopWhen) -> None:
@@ -128,34 +123,50 @@ class _Recorder:
             self._on_message(message)
 
     def captured(self, raw: SqsMessage) -> CapturedMessage:
-        body, attributes, envelope = _unwrapped(raw)
-        system = dict(raw.get("Attributes", {}))
-        return CapturedMessage(
-            message_id=raw["MessageId"],
-            body=body,
-            attributes=attributes,
-            captured_at=datetime.now(UTC),
-            source=self._source,
-            sent_at=_sent_at(system),
-            system_attributes=system,
-            payload=self._payload(raw["MessageId"], body, attributes),
-            sns_envelope=envelope,
-        )
+        return captured_message(raw, self._source, self._s3)
 
-    def _payload(
-        self, message_id: str, body: str, attributes: dict[str, dict[str, str]]
-    ) -> CapturedPayload | None:
-        strings = {k: v["StringValue"] for k, v in attributes.items() if "StringValue" in v}
-        try:
-            location = payload_location(InboundMessage(message_id, "", body, strings))
-        except PayloadError as exc:  # a malformed pointer, or S3 without a path
-            return CapturedPayload(strings.get("payloadS3Path", "(no location)"), error=str(exc))
-        if location is None:
-            return None
-        try:
-            return CapturedPayload(location.uri, data=self._s3.get_bytes(location))
-        except PayloadError as exc:
-            return CapturedPayload(location.uri, error=str(exc))
+
+def capture_source(target: Target, session: boto3.session.Session) -> dict[str, str]:
+    """The `source` of a capture line: what was captured, and where."""
+    return {
+        "kind": target.kind,
+        "name": target.name,
+        "address": target.address,
+        "endpoint": str(new_client("sqs", session).meta.endpoint_url),
+    }
+
+
+def captured_message(raw: SqsMessage, source: dict[str, str], s3: S3Store) -> CapturedMessage:
+    """A received message as a capture line: envelope unwrapped, S3 payload fetched."""
+    body, attributes, envelope = _unwrapped(raw)
+    system = dict(raw.get("Attributes", {}))
+    return CapturedMessage(
+        message_id=raw["MessageId"],
+        body=body,
+        attributes=attributes,
+        captured_at=datetime.now(UTC),
+        source=source,
+        sent_at=_sent_at(system),
+        system_attributes=system,
+        payload=_payload(raw["MessageId"], body, attributes, s3),
+        sns_envelope=envelope,
+    )
+
+
+def _payload(
+    message_id: str, body: str, attributes: dict[str, dict[str, str]], s3: S3Store
+) -> CapturedPayload | None:
+    strings = {k: v["StringValue"] for k, v in attributes.items() if "StringValue" in v}
+    try:
+        location = payload_location(InboundMessage(message_id, "", body, strings))
+    except PayloadError as exc:  # a malformed pointer, or S3 without a path
+        return CapturedPayload(strings.get("payloadS3Path", "(no location)"), error=str(exc))
+    if location is None:
+        return None
+    try:
+        return CapturedPayload(location.uri, data=s3.get_bytes(location))
+    except PayloadError as exc:
+        return CapturedPayload(location.uri, error=str(exc))
 
 
 def _unwrapped(

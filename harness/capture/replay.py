@@ -48,14 +48,19 @@ class ReplayError(HarnessError):
 
 @dataclass(frozen=True)
 class ReplayFilter:
-    """Which captured messages to send: objectTypes (any, when empty) and a sentAt range."""
+    """Which captured messages to send: objectTypes (any, when empty), a sentAt range, and
+    ingestionIds (a journey's input: the data messages carrying one of them, without the
+    ingestion-step records that share the id unless objectTypes asks for them)."""
 
     object_types: Collection[str] = ()
     since: datetime | None = None
     until: datetime | None = None
+    ingestion_ids: Collection[str] = ()
 
     def accepts(self, message: CapturedMessage) -> bool:
         if self.object_types and message.object_type not in self.object_types:
+            return False
+        if self.ingestion_ids and not self._in_journey(message):
             return False
         if self.since is None and self.until is None:
             return True
@@ -63,6 +68,27 @@ class ReplayFilter:
         if self.since is not None and sent < self.since:
             return False
         return self.until is None or sent < self.until
+
+    def _in_journey(self, message: CapturedMessage) -> bool:
+        if message.string_attribute("ingestionId") not in self.ingestion_ids:
+            return False
+        return bool(self.object_types) or message.object_type != "ingestionStep"
+
+
+def captured_sources(path: Path, chosen: ReplayFilter) -> dict[str, Target]:
+    """Where the chosen messages were captured, by address: `replay --from-step` sends a
+    journey's input back where it was seen when no destination is given."""
+    sources: dict[str, Target] = {}
+    for _, message in CaptureReader(path, skip_bad_lines=True):
+        source = message.source
+        if chosen.accepts(message) and source.get("kind") in ("topic", "queue"):
+            address, name = source["address"], source["name"]
+            sources[address] = (
+                Target("topic", name, address)
+                if source["kind"] == "topic"
+                else Target("queue", name, address)
+            )
+    return sources
 
 
 @dataclass

@@ -27,7 +27,7 @@ def endpoint_of(service: str, environ: Mapping[str, str]) -> str | None:
 
 
 def identify(endpoint_url: str) -> str:
-    """"LocalStack <version>", "LocalStack-compatible emulator", or why nothing answered."""
+    """ "LocalStack <version>", "LocalStack-compatible emulator", or why nothing answered."""
     info = _get(endpoint_url, "/_localstack/info")
     if isinstance(info, dict) and info.get("version"):
         return f"LocalStack {info['version']}"

@@ -16,7 +16,7 @@ new id, so a component that processes it records a new ingestionId.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
@@ -53,21 +53,33 @@ class RedriveResult:
         return len(self.moved)
 
 
+@dataclass(frozen=True)
+class Edit:
+    """What to send instead of a dead letter's own body and String attributes."""
+
+    body: str
+    attributes: dict[str, str]
+
+
 def redrive(
     dead_letter_queue: str,
     to: str | None = None,
     *,
     max_messages: int | None = None,
     session: boto3.session.Session | None = None,
+    only: Collection[str] | None = None,
+    edits: Mapping[str, Edit] | None = None,
 ) -> RedriveResult:
     """Move messages from `dead_letter_queue` (name or URL) back; return what moved.
 
     Without `max_messages`, as many as the queue held when the redrive started: a
-    message that fails again and returns meanwhile is not moved a second time.
+    message that fails again and returns meanwhile is not moved a second time. `only`
+    moves just those message ids (the others are handed back untouched); `edits` sends
+    an edited body and attributes for those ids instead of the originals.
     """
     sqs: SQSClient = new_client("sqs", session)
     try:
-        return _Redrive(sqs, _queue_url(sqs, dead_letter_queue), to).run(max_messages)
+        return _Redrive(sqs, _queue_url(sqs, dead_letter_queue), to, only, edits).run(max_messages)
     except (ClientError, BotoCoreError) as exc:
         raise RedriveError(
             f"redriving {dead_letter_queue} at {sqs.meta.endpoint_url} failed: {exc}; "
@@ -76,7 +88,14 @@ def redrive(
 
 
 class _Redrive:
-    def __init__(self, sqs: SQSClient, url: str, to: str | None) -> None:
+    def __init__(
+        self,
+        sqs: SQSClient,
+        url: str,
+        to: str | None,
+        only: Collection[str] | None = None,
+        edits: Mapping[str, Edit] | None = None,
+    ) -> None:
         if url.endswith(".fifo"):
             raise RedriveError(
                 f"{url} is a FIFO queue; Pylon provisions standard queues and this redrive "
@@ -86,6 +105,8 @@ class _Redrive:
         self.url = url
         self.to = _queue_url(sqs, to) if to else None
         self.result = RedriveResult(url)
+        self._only = set(only) if only is not None else None
+        self._edits = dict(edits or {})
         self._urls_by_arn: dict[str, str] = {}
         # Messages that stay: kept invisible until the end, so this run does not
         # receive them again, then handed back at once.
@@ -128,6 +149,9 @@ class _Redrive:
         groups: dict[str, list[MessageTypeDef]] = {}
         unplaced: list[MessageTypeDef] = []
         for message in messages:
+            if self._only is not None and message["MessageId"] not in self._only:
+                self._kept.append(message)  # not asked for: handed back untouched
+                continue
             destination = self.to or self._source_url(message)
             if destination is None:
                 unplaced.append(message)
@@ -152,14 +176,7 @@ class _Redrive:
 
     def _move(self, destination: str, messages: list[MessageTypeDef]) -> None:
         """Send, then delete exactly the ones SQS accepted; release the others."""
-        entries: list[Any] = [
-            {
-                "Id": str(index),
-                "MessageBody": message["Body"],
-                "MessageAttributes": message.get("MessageAttributes", {}),
-            }
-            for index, message in enumerate(messages)
-        ]
+        entries: list[Any] = [self._entry(index, message) for index, message in enumerate(messages)]
         response = self.sqs.send_message_batch(QueueUrl=destination, Entries=entries)
         sent = [messages[int(ok["Id"])] for ok in response.get("Successful", [])]
         refused = {
@@ -176,6 +193,23 @@ class _Redrive:
         for index, reason in refused.items():
             self._leave([messages[index]], f"sending to {destination} failed: {reason}")
 
+    def _entry(self, index: int, message: MessageTypeDef) -> dict[str, Any]:
+        edit = self._edits.get(message["MessageId"])
+        if edit is None:
+            return {
+                "Id": str(index),
+                "MessageBody": message["Body"],
+                "MessageAttributes": message.get("MessageAttributes", {}),
+            }
+        return {
+            "Id": str(index),
+            "MessageBody": edit.body,
+            "MessageAttributes": {
+                name: {"DataType": "String", "StringValue": value}
+                for name, value in edit.attributes.items()
+            },
+        }
+
     def _leave(self, messages: Sequence[MessageTypeDef], reason: str) -> None:
         self._kept.extend(messages)
         self.result.left.update({m["MessageId"]: reason for m in messages})
@@ -190,6 +224,88 @@ class _Redrive:
                     for i, m in enumerate(chunk)
                 ],
             )
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """A message in a dead-letter queue, as the inspector lists it."""
+
+    message_id: str
+    body: str
+    attributes: dict[str, str]
+    receive_count: int
+    source_arn: str | None
+
+
+def list_dead_letters(
+    dead_letter_queue: str, session: boto3.session.Session | None = None, limit: int = 100
+) -> list[DeadLetter]:
+    """What a dead-letter queue holds, handed back at once (a DLQ has no redrive of its
+    own, so reading it moves nothing anywhere; each read counts one more receive)."""
+    sqs: SQSClient = new_client("sqs", session)
+    url = _queue_url(sqs, dead_letter_queue)
+    seen: dict[str, MessageTypeDef] = {}
+    while len(seen) < limit:
+        batch = sqs.receive_message(
+            QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=30,
+            MessageAttributeNames=["All"], MessageSystemAttributeNames=["All"],
+        ).get("Messages", [])  # fmt: skip
+        fresh = [m for m in batch if m["MessageId"] not in seen]
+        seen.update({m["MessageId"]: m for m in batch})
+        if not fresh:
+            break
+    handles = [m["ReceiptHandle"] for m in seen.values()]
+    for start in range(0, len(handles), 10):
+        sqs.change_message_visibility_batch(
+            QueueUrl=url,
+            Entries=[
+                {"Id": str(i), "ReceiptHandle": h, "VisibilityTimeout": 0}
+                for i, h in enumerate(handles[start : start + 10])
+            ],
+        )
+    return [_dead_letter(m) for m in seen.values()]
+
+
+def _dead_letter(message: MessageTypeDef) -> DeadLetter:
+    system = message.get("Attributes", {})
+    return DeadLetter(
+        message_id=message["MessageId"],
+        body=message["Body"],
+        attributes={
+            k: v["StringValue"]
+            for k, v in message.get("MessageAttributes", {}).items()
+            if "StringValue" in v
+        },
+        receive_count=int(system.get("ApproximateReceiveCount", "0")),
+        source_arn=system.get(SOURCE_ARN_ATTRIBUTE),
+    )
+
+
+def delete_dead_letter(
+    dead_letter_queue: str, message_id: str, session: boto3.session.Session | None = None
+) -> bool:
+    """Delete one message from a dead-letter queue; False when it is not there."""
+    sqs: SQSClient = new_client("sqs", session)
+    url = _queue_url(sqs, dead_letter_queue)
+    kept = []
+    found = False
+    for _ in range(20):  # at most 200 messages looked through
+        batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=30).get(
+            "Messages", []
+        )
+        if not batch:
+            break
+        for message in batch:
+            if message["MessageId"] == message_id:
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+                found = True
+            else:
+                kept.append(message["ReceiptHandle"])
+        if found:
+            break
+    for handle in kept:
+        sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=handle, VisibilityTimeout=0)
+    return found
 
 
 def _queue_url(sqs: SQSClient, name_or_url: str) -> str:

@@ -21,6 +21,7 @@ import json
 import logging
 import time
 import uuid
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, cast
 
 import boto3
@@ -49,10 +50,21 @@ logger = logging.getLogger(__name__)
 
 
 class TopicTap(Closing):
-    """A temporary, unfiltered, raw subscription of a new queue to `topic_arn`."""
+    """A temporary, unfiltered, raw subscription of a new queue to `topic_arn`.
 
-    def __init__(self, topic_arn: str, session: boto3.session.Session | None = None) -> None:
+    `subscription_attributes` subscribe it otherwise (a filter policy, no raw delivery):
+    a tap with the attributes of a queue's own subscription is that queue's mirror, and
+    receives exactly what SNS delivers to it, without touching the queue itself.
+    """
+
+    def __init__(
+        self,
+        topic_arn: str,
+        session: boto3.session.Session | None = None,
+        subscription_attributes: Mapping[str, str] | None = None,
+    ) -> None:
         self.topic_arn = topic_arn
+        self._attributes = dict(subscription_attributes or {"RawMessageDelivery": "true"})
         self._sqs: SQSClient = new_client("sqs", session)
         self._sns: SNSClient = new_client("sns", session)
         name = f"pylon-tap-{uuid.uuid4().hex[:12]}"
@@ -75,7 +87,7 @@ class TopicTap(Closing):
             TopicArn=self.topic_arn,
             Protocol="sqs",
             Endpoint=queue_arn,
-            Attributes={"RawMessageDelivery": "true"},
+            Attributes=self._attributes,
             ReturnSubscriptionArn=True,
         )["SubscriptionArn"]
 

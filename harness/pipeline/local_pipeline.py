@@ -10,6 +10,7 @@ pipeline behaves the same from the CLI, from tests and from Python.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -83,9 +84,12 @@ class LocalPipeline(Running):
         allow_remote: bool = False,
         record_topics: bool = True,
         provisioner: Provisioner = provision,
+        before_components: Callable[[ProvisionedPipeline], object] | None = None,
     ) -> None:
         """`provisioner` creates the resources: the local provisioner by default, or e.g.
-        a CloudFormation deploy (`harness.cloudformation.deploy.stack_provisioner`)."""
+        a CloudFormation deploy (`harness.cloudformation.deploy.stack_provisioner`).
+        `before_components` runs once the resources exist and before any component
+        starts: what it sets up to watch them (the inspector) misses nothing."""
         self.spec = spec.with_prefix(prefix)
         self._prefix = prefix
         self.endpoint = endpoint
@@ -96,6 +100,7 @@ class LocalPipeline(Running):
         self._allow_remote = allow_remote
         self._record_topics = record_topics
         self._provisioner = provisioner
+        self._before_components = before_components
         self._running: list[Running] = []
         self.provisioned: ProvisionedPipeline | None = None
         self.recorders: dict[str, TopicRecorder] = {}
@@ -115,6 +120,8 @@ class LocalPipeline(Running):
             self.recorders = {
                 n: TopicRecorder(arn, self._session) for n, arn in self.provisioned.topics.items()
             }
+        if self._before_components is not None:
+            self._before_components(self.provisioned)
         self._start_components(self.provisioned)
         return self.provisioned
 

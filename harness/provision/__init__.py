@@ -1,5 +1,6 @@
 """Provisioning: create on an AWS endpoint everything a pipeline spec needs, and remove it."""
 
+from harness.provision.lookup import NotProvisionedError, find_provisioned
 from harness.provision.provisioner import (
     ProvisionedComponent,
     ProvisionedPipeline,
@@ -13,11 +14,13 @@ from harness.provision.provisioner import (
 )
 
 __all__ = [
+    "NotProvisionedError",
     "ProvisionError",
     "ProvisionedComponent",
     "ProvisionedPipeline",
     "config_parameter_name",
     "describe",
+    "find_provisioned",
     "provision",
     "pylon_config",
     "subscription_attributes",

@@ -163,7 +163,9 @@ def deploy_lambda(
         _ensure_role(endpoint, session)
         arn = _converge_function(client, component, endpoint)
         if runs_beside_its_queue(endpoint):
-            return DeployedLambda(name, arn, _converge_mapping(client, component.spec, queue_arn), endpoint)
+            return DeployedLambda(
+                name, arn, _converge_mapping(client, component.spec, queue_arn), endpoint
+            )
     except (ClientError, BotoCoreError) as exc:
         raise LambdaDeployError(
             f"deploying component {name!r} as Lambda function {name!r} at "

@@ -10,7 +10,7 @@ import typer
 
 from harness.capture.format import CapturedMessage, CaptureWriter, parse_time
 from harness.capture.recording import DEFAULT_HOLD_SECONDS, CaptureReport, StopWhen, capture
-from harness.capture.replay import ReplayFilter, ReplayReport, replay
+from harness.capture.replay import ReplayFilter, ReplayReport, captured_sources, replay
 from harness.cli.shell import (
     AllowRemote,
     CliUsageError,
@@ -152,12 +152,21 @@ def _print_capture_report(report: CaptureReport, target: Target, output: Path) -
 def replay_command(
     capture_file: Annotated[Path, typer.Argument(help="A file written by `pylon capture`.")],
     to: Annotated[
-        str,
+        str | None,
         typer.Option(
             help="Queue name/URL or topic name/ARN; with --spec also a component (its input "
-            "queue) or a topic by its spec name."
+            "queue) or a topic by its spec name. With --from-step it defaults to where the "
+            "journey's input was captured."
         ),
-    ],
+    ] = None,
+    from_step: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--from-step",
+            help="Only a journey's input: the data messages carrying this ingestionId "
+            "(repeatable), e.g. from a capture written by `pylon ui` or `pylon up --ui`.",
+        ),
+    ] = None,
     spec_file: Annotated[
         Path | None,
         typer.Option("--spec", help="Pipeline spec naming --to and the payload bucket."),
@@ -190,12 +199,13 @@ def replay_command(
     def action() -> None:
         spec = optional_spec(spec_file)
         connect(endpoint, allow_remote)
-        target = resolve_target(spec_target_name(spec, to))
         chosen = ReplayFilter(
             frozenset(object_type or ()),
             parse_time(since, "--since") if since else None,
             parse_time(until, "--until") if until else None,
+            frozenset(from_step or ()),
         )
+        target = _replay_target(capture_file, to, spec, chosen)
         with console.status(f"replaying {capture_file} into {target.kind} {target.name}") as status:
             report = replay(
                 capture_file,
@@ -209,6 +219,25 @@ def replay_command(
         _print_replay_report(report, target)
 
     run_command(action)
+
+
+def _replay_target(
+    capture_file: Path, to: str | None, spec: PipelineSpec | None, chosen: ReplayFilter
+) -> Target:
+    if to is not None:
+        return resolve_target(spec_target_name(spec, to))
+    if not chosen.ingestion_ids:
+        raise CliUsageError("say where to replay with --to (or pick a journey with --from-step)")
+    sources = captured_sources(capture_file, chosen)
+    if not sources:
+        raise CliUsageError(
+            f"{capture_file} holds no data message with ingestionId "
+            f"{', '.join(sorted(chosen.ingestion_ids))}; `pylon ui` shows the journeys it captured"
+        )
+    if len(sources) > 1:
+        names = ", ".join(f"{t.kind} {t.name}" for t in sources.values())
+        raise CliUsageError(f"that journey's input was seen at {names}; pick one with --to")
+    return next(iter(sources.values()))
 
 
 def _replay_location(spec: PipelineSpec | None) -> str | None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import time
-from contextlib import ExitStack
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -24,10 +26,19 @@ from harness.cloudformation.deploy import stack_provisioner
 from harness.cloudformation.export import Target
 from harness.emulators.kinds import EMULATOR_ENV_VAR, EmulatorKind
 from harness.emulators.selection import apply_to_environment, endpoint_or_embedded
+from harness.inspector.log_events import LogTap, RecordTap, with_json_logs
+from harness.inspector.server import (
+    DEFAULT_PORT,
+    Binding,
+    InspectorServer,
+    default_capture,
+    new_inspector,
+)
+from harness.inspector.store import MessageStore
 from harness.pipeline.activity import wait_until_idle
 from harness.pipeline.local_pipeline import LocalPipeline, Runner
 from harness.pipeline.summary import summarise
-from harness.provision import describe, provision
+from harness.provision import ProvisionedPipeline, describe, provision
 from harness.spec import load_spec
 
 
@@ -68,6 +79,17 @@ def up(
     teardown: Annotated[
         bool, typer.Option(help="Remove the provisioned resources when stopping.")
     ] = False,
+    ui: Annotated[
+        bool,
+        typer.Option(
+            "--ui",
+            help="Open the web inspector beside the pipeline (components then log JSON, "
+            "shown as text, so it can tie timings to messages).",
+        ),
+    ] = False,
+    ui_port: Annotated[
+        int, typer.Option(help="Port of the inspector (0: any free one).")
+    ] = DEFAULT_PORT,
     deploy: Annotated[
         Target | None,
         typer.Option(
@@ -88,6 +110,7 @@ def up(
             teardown,
             emulator,
             deploy,
+            ui_port if ui else None,
         )
     )
 
@@ -101,8 +124,12 @@ def _up(
     teardown: bool,
     emulator: EmulatorKind,
     deploy: Target | None,
+    ui_port: int | None,
 ) -> None:
     spec = load_spec(spec_file)
+    inspector = _InspectorBeside(spec_file, ui_port) if ui_port is not None else None
+    if inspector is not None:
+        spec = with_json_logs(spec)
     with ExitStack() as running:
         # The spinner covers only the start; the emulator itself lives until the block ends.
         with progress(f"starting the {emulator.value} emulator"):
@@ -114,15 +141,25 @@ def _up(
             spec,
             endpoint,
             run,
-            sink=render.PrefixedConsole(console),
+            sink=inspector.sink if inspector else render.PrefixedConsole(console),
             allow_remote=allow_remote,
             provisioner=stack_provisioner(deploy) if deploy else provision,
+            before_components=inspector.opener(running, endpoint.endpoint_url)
+            if inspector
+            else None,
         )
+        if inspector is not None and run is Runner.IN_PROCESS:
+            running.enter_context(inspector.in_process_logs())
         with progress(f"provisioning {spec.name} at {endpoint.endpoint_url}"):
             pipeline.start()
         title = f"{pipeline.spec.name} at {pipeline.endpoint.endpoint_url}"
         console.print(render.resources(title, describe(pipeline.resources), console.width))
         render.print_all(console, render.routing(endpoint))
+        if inspector is not None and inspector.server is not None:
+            console.print(
+                f"[bold]inspector:[/bold] {inspector.server.url}  "
+                f"(recording into {inspector.capture})"
+            )
         try:
             _wait(pipeline, until_idle)
         except KeyboardInterrupt:
@@ -132,6 +169,41 @@ def _up(
         render.print_all(console, render.summary(summarise(pipeline)))
         if teardown:
             pipeline.teardown()
+
+
+class _InspectorBeside:
+    """`--ui`: the inspector's store fed by the components' log lines, opened on the
+    provisioned pipeline before any component starts."""
+
+    def __init__(self, spec_file: Path, port: int) -> None:
+        self.spec_file = spec_file
+        self.port = port
+        self.store = MessageStore()
+        self.sink = LogTap(self.store, render.PrefixedConsole(console))
+        self.server: InspectorServer | None = None
+        self.capture: Path | None = None
+
+    def opener(
+        self, running: ExitStack, endpoint_url: str
+    ) -> Callable[[ProvisionedPipeline], None]:
+        def open_inspector(pipeline: ProvisionedPipeline) -> None:
+            self.capture = default_capture(pipeline.spec.name)
+            inspector = new_inspector(
+                pipeline, endpoint_url, str(self.spec_file), self.capture, store=self.store
+            )
+            self.server = running.enter_context(InspectorServer(inspector, Binding(self.port)))
+
+        return open_inspector
+
+    @contextmanager
+    def in_process_logs(self) -> Iterator[None]:
+        """In-process components log through this process: tap its root logger."""
+        tap = RecordTap(self.store)
+        logging.getLogger().addHandler(tap)
+        try:
+            yield
+        finally:
+            logging.getLogger().removeHandler(tap)
 
 
 def _wait(pipeline: LocalPipeline, until_idle: float | None) -> None:
