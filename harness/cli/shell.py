@@ -13,6 +13,7 @@ from typing import Annotated, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from harness.emulators.selection import apply_to_environment, require_endpoint
 from harness.endpoints import AwsEndpoint
@@ -50,7 +51,7 @@ def run_command(action: Callable[[], T]) -> T:
     try:
         return action()
     except PylonError as exc:
-        err.print(f"[red]error:[/red] {exc}")
+        err.print(f"[red]error:[/red] {escape(str(exc))}")  # its text is no markup
         raise typer.Exit(1) from None
 
 

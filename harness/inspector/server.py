@@ -17,13 +17,13 @@ import uvicorn
 
 from harness.errors import HarnessError
 from harness.inspector.app import LOCAL_HOSTS, Inspector, create_app
+from harness.inspector.extra import DEFAULT_PORT
 from harness.inspector.observer import PipelineObserver
 from harness.inspector.store import MessageStore
 from harness.lifecycle import Running
 from harness.processes.ports import LOOPBACK_HOST
 from harness.provision import ProvisionedPipeline
 
-DEFAULT_PORT = 8765
 _START_SECONDS = 15.0
 
 

@@ -6,6 +6,7 @@ import os
 import re
 import signal
 import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -135,3 +136,20 @@ def test_up_with_ui_opens_the_inspector_beside_the_pipeline(
     reader.wait_for("heartbeat run_forever", timeout_s=10)
     assert not any('{"timestamp"' in line for line in reader.lines), reader.lines
     stop(process, reader)
+
+
+def test_without_the_ui_extra_the_cli_still_works_and_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setitem(sys.modules, "uvicorn", None)  # as if not installed
+    monkeypatch.delitem(sys.modules, "harness.inspector.server", raising=False)
+    spec = unique_hello(tmp_path)
+
+    assert CliRunner().invoke(app, ["--help"]).exit_code == 0
+    result = CliRunner().invoke(app, ["ui", str(spec), "--endpoint", "http://127.0.0.1:9"])
+
+    assert result.exit_code == 1
+    assert (
+        "needs the `ui` extra (uvicorn is not installed): pip install 'pylon-pipelines[harness,ui]'"
+        in " ".join(result.output.split())
+    )

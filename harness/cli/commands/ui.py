@@ -4,18 +4,12 @@ from __future__ import annotations
 
 import webbrowser
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from harness.cli.shell import EndpointOption, connect, console, err, run_command
-from harness.inspector.server import (
-    DEFAULT_PORT,
-    Binding,
-    InspectorServer,
-    default_capture,
-    new_inspector,
-)
+from harness.inspector.extra import DEFAULT_PORT, server_module
 from harness.lineage.recorder import with_lineage_recorder
 from harness.provision import find_provisioned
 from harness.spec import load_spec
@@ -63,12 +57,13 @@ def ui_command(
     SPEC` in another terminal, or `pylon up SPEC --ui` to have both at once)."""
 
     def action() -> None:
+        web = server_module()
         spec = with_lineage_recorder(load_spec(spec_file))
         aws = connect(endpoint, allow_remote=False)
         pipeline = find_provisioned(spec)
-        recording = capture or default_capture(spec.name)
-        inspector = new_inspector(pipeline, aws.endpoint_url, str(spec_file), recording)
-        server = InspectorServer(inspector, Binding(port, allow_remote))
+        recording = capture or web.default_capture(spec.name)
+        inspector = web.new_inspector(pipeline, aws.endpoint_url, str(spec_file), recording)
+        server = web.InspectorServer(inspector, web.Binding(port, allow_remote))
         with server:
             announce(server, recording, allow_remote)
             if open_browser:
@@ -81,7 +76,7 @@ def ui_command(
     run_command(action)
 
 
-def announce(server: InspectorServer, recording: Path, remote: bool) -> None:
+def announce(server: Any, recording: Path, remote: bool) -> None:
     """Where the inspector is, and where its capture goes."""
     console.print(f"[bold]inspector:[/bold] {server.url}  (Ctrl-C to stop)")
     console.print(f"recording what is published into {recording}")

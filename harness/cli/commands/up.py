@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -26,14 +26,8 @@ from harness.cloudformation.deploy import stack_provisioner
 from harness.cloudformation.export import Target
 from harness.emulators.kinds import EMULATOR_ENV_VAR, EmulatorKind
 from harness.emulators.selection import apply_to_environment, endpoint_or_embedded
+from harness.inspector.extra import DEFAULT_PORT, server_module
 from harness.inspector.log_events import LogTap, RecordTap, with_json_logs
-from harness.inspector.server import (
-    DEFAULT_PORT,
-    Binding,
-    InspectorServer,
-    default_capture,
-    new_inspector,
-)
 from harness.inspector.store import MessageStore
 from harness.pipeline.activity import wait_until_idle
 from harness.pipeline.local_pipeline import LocalPipeline, Runner
@@ -180,18 +174,20 @@ class _InspectorBeside:
         self.port = port
         self.store = MessageStore()
         self.sink = LogTap(self.store, render.PrefixedConsole(console))
-        self.server: InspectorServer | None = None
+        self.web = server_module()  # the ui extra, checked before anything starts
+        self.server: Any = None
         self.capture: Path | None = None
 
     def opener(
         self, running: ExitStack, endpoint_url: str
     ) -> Callable[[ProvisionedPipeline], None]:
         def open_inspector(pipeline: ProvisionedPipeline) -> None:
-            self.capture = default_capture(pipeline.spec.name)
-            inspector = new_inspector(
+            self.capture = self.web.default_capture(pipeline.spec.name)
+            inspector = self.web.new_inspector(
                 pipeline, endpoint_url, str(self.spec_file), self.capture, store=self.store
             )
-            self.server = running.enter_context(InspectorServer(inspector, Binding(self.port)))
+            server = self.web.InspectorServer(inspector, self.web.Binding(self.port))
+            self.server = running.enter_context(server)
 
         return open_inspector
 
