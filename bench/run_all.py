@@ -25,7 +25,7 @@ from bench.cli import output_console
 from bench.machine import PROJECT_ROOT, machine_info
 from bench.results import render
 
-BENCHMARKS = ("throughput", "overhead", "payloads", "startup", "memory", "ui")
+BENCHMARKS = ("throughput", "overhead", "payloads", "startup", "memory", "ui", "reload")
 RESULTS_MD = PROJECT_ROOT / "bench" / "RESULTS.md"
 LATEST_JSON = PROJECT_ROOT / "bench" / "results" / "latest.json"
 

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,7 @@ import pytest
 
 from harness.endpoints import AwsEndpoint
 from harness.pipeline.activity import queue_depth
+from harness.reliability.report import ReliabilityReport
 from pylon.aws.sqs import SqsQueue
 from pylon.codec import decode, encode, inbound_from_sqs
 from pylon.config import ComponentConfig, ComponentKind
@@ -134,3 +135,36 @@ def subscribe_raw(topic_arn: str, queue_url: str) -> None:
 
 def load_event(name: str) -> dict[str, Any]:
     return json.loads((Path(__file__).parent / "events" / name).read_text())  # type: ignore[no-any-return]
+
+
+# ------------------------------------------------------------------ reliability reports
+
+# Reliability reports (tests/e2e, tests/watch) are written to `$PYLON_REPORT_DIR` (default:
+# `reports/` under pytest's base temporary directory) and printed in the terminal summary.
+REPORT_DIR_ENV_VAR = "PYLON_REPORT_DIR"
+_REPORTS = pytest.StashKey[list[Path]]()
+
+
+@pytest.fixture
+def publish_report(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Callable[[ReliabilityReport], Path]:
+    """Write a report (Markdown and JSON) and have it printed at the end of the run."""
+    directory = Path(
+        os.environ.get(REPORT_DIR_ENV_VAR) or tmp_path_factory.getbasetemp() / "reports"
+    )
+
+    def publish(report: ReliabilityReport) -> Path:
+        path = report.write(directory)
+        request.config.stash.setdefault(_REPORTS, []).append(path)
+        return path
+
+    return publish
+
+
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, config: pytest.Config
+) -> None:
+    for path in config.stash.get(_REPORTS, []):
+        terminalreporter.write_sep("=", f"reliability report: {path}")
+        terminalreporter.write(path.read_text())

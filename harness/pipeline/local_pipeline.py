@@ -23,15 +23,17 @@ from harness.lineage.recorder import with_lineage_recorder
 from harness.lineage.store import LineageStore
 from harness.messaging.payloads import OutgoingPayloads, payload_location
 from harness.messaging.sending import publish_message, send_message
+from harness.pipeline.runners import (
+    ComponentRunners,
+    RunnerFactory,
+    container_runner,
+    in_process_runner,
+    process_runner,
+)
 from harness.processes.output import LineSink
-from harness.provision import ProvisionedComponent, ProvisionedPipeline, provision, teardown
-from harness.run.esm_loop import EventSourceMappingLoop
-from harness.run.inprocess import InProcessRunner, component_config
-from harness.run.lambda_deploy import LambdaRunner
-from harness.run.loader import load_component
-from harness.run.processes import ProcessRunner
+from harness.provision import ProvisionedPipeline, provision, teardown
 from harness.run.services import ServiceRunner
-from harness.spec import PipelineSpec, RunMode
+from harness.spec import PipelineSpec
 from harness.spec.local_defaults import with_local_defaults
 from harness.spec.overrides import with_service_ports
 from harness.testing.lineage import LineageChain, assert_lineage, steps_from
@@ -102,6 +104,8 @@ class LocalPipeline(Running):
         self._provisioner = provisioner
         self._before_components = before_components
         self._running: list[Running] = []
+        self.runners: ComponentRunners | None = None
+        self.service_ports: dict[str, int] = {}
         self.provisioned: ProvisionedPipeline | None = None
         self.recorders: dict[str, TopicRecorder] = {}
 
@@ -110,8 +114,8 @@ class LocalPipeline(Running):
     def start(self) -> ProvisionedPipeline:
         services = ServiceRunner(self.spec.services, self._sink, self._root)
         self._running.append(services)
-        ports = services.start()
-        self.spec = with_local_defaults(with_lineage_recorder(with_service_ports(self.spec, ports)))
+        self.service_ports = services.start()
+        self.spec = self.prepared(self.spec)
         self.provisioned = self._provisioner(
             self.spec, self._session, allow_remote=self._allow_remote
         )
@@ -125,42 +129,60 @@ class LocalPipeline(Running):
         self._start_components(self.provisioned)
         return self.provisioned
 
+    def prepared(self, spec: PipelineSpec) -> PipelineSpec:
+        """`spec` as this pipeline runs it: service ports filled in, the lineage recorder
+        added, local defaults applied (prefix it first with `with_prefix(prefix)`)."""
+        return with_local_defaults(
+            with_lineage_recorder(with_service_ports(spec, self.service_ports))
+        )
+
+    @property
+    def prefix(self) -> str:
+        return self._prefix
+
+    @property
+    def project_root(self) -> Path:
+        """Where the components' code is imported from."""
+        return self._root
+
+    def reprovision(self, spec: PipelineSpec, *, prune: bool) -> ProvisionedPipeline:
+        """Provision a changed spec (prepared) over the running one, in place: new
+        topics get recorders; nothing is removed unless `prune` (see harness.watch)."""
+        self.provisioned = provision(
+            spec, self._session, allow_remote=self._allow_remote, prune=prune
+        )
+        self.spec = spec
+        if self._record_topics:
+            for name, arn in self.provisioned.topics.items():
+                if name not in self.recorders:
+                    self.recorders[name] = TopicRecorder(arn, self._session)
+        return self.provisioned
+
     def _start_components(self, provisioned: ProvisionedPipeline) -> None:
         if self.run is Runner.NONE:
             return
-        containers = [
-            c for c in provisioned.components.values() if c.spec.mode is RunMode.CONTAINER
-        ]
-        lambdas = [c for c in provisioned.components.values() if c.spec.mode is RunMode.LAMBDA]
-        if self.run in (Runner.PROCESSES, Runner.CONTAINERS):
-            self._launch(self._task_runner(containers), bool(containers))
-            self._launch(LambdaRunner(lambdas, self.endpoint, self._session), bool(lambdas))
-            return
-        self._launch(InProcessRunner(containers, self._root), bool(containers))
-        for component in lambdas:
-            self._launch(self._esm_loop(component), True)
+        self.runners = ComponentRunners(
+            self._task_runner(),
+            self.run is Runner.IN_PROCESS,
+            self.endpoint,
+            self._session,
+            self._root,
+        )
+        self.runners.start(provisioned.components.values())
 
-    def _task_runner(self, components: list[ProvisionedComponent]) -> Running:
-        """Long-running components as processes, or as containers (the docker extra)."""
+    def _task_runner(self) -> RunnerFactory:
+        """Long-running components as processes, containers (the docker extra) or threads."""
         if self.run is Runner.CONTAINERS:
-            from harness.run.containers import ContainerRunner
-
-            return ContainerRunner(components, self.endpoint, self._sink, self._root)
-        return ProcessRunner(components, self.endpoint, self._sink, self._root)
-
-    def _esm_loop(self, component: ProvisionedComponent) -> EventSourceMappingLoop:
-        component_object = load_component(component.spec.entrypoint, self._root)
-        component_object.configure(component_config(component))
-        return EventSourceMappingLoop.for_component(component, component_object)
-
-    def _launch(self, runner: Running, needed: bool) -> None:
-        if not needed:
-            return
-        runner.start()
-        self._running.append(runner)
+            return container_runner(self.endpoint, self._sink, self._root)
+        if self.run is Runner.IN_PROCESS:
+            return in_process_runner(self._root)
+        return process_runner(self.endpoint, self._sink, self._root)
 
     def stop(self) -> None:
-        """Stop components (last started first), then services; resources stay."""
+        """Stop components, then services; resources stay."""
+        if self.runners is not None:
+            self.runners.stop()
+            self.runners = None
         for runner in reversed(self._running):
             runner.stop()
         self._running.clear()

@@ -12,6 +12,7 @@ from harness.provision.provisioner import (
     subscription_attributes,
     teardown,
 )
+from harness.provision.prune import prune
 
 __all__ = [
     "NotProvisionedError",
@@ -22,6 +23,7 @@ __all__ = [
     "describe",
     "find_provisioned",
     "provision",
+    "prune",
     "pylon_config",
     "subscription_attributes",
     "teardown",

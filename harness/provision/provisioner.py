@@ -148,14 +148,18 @@ def provision(
     session: boto3.session.Session | None = None,
     *,
     allow_remote: bool = False,
+    prune: bool = True,
 ) -> ProvisionedPipeline:
-    """Create (or update) every resource `spec` needs; safe to run repeatedly."""
+    """Create (or update) every resource `spec` needs; safe to run repeatedly.
+
+    `prune=False` keeps a queue's subscriptions the spec no longer names (hot reload
+    removes resources only when asked: `pylon up --watch --prune`)."""
     _check_one_subscription_per_topic(spec)
     clients = _Clients.create(session)
     if not allow_remote:
         clients.refuse_remote()
     try:
-        return _Provisioner(clients, spec).run()
+        return _Provisioner(clients, spec, prune).run()
     except (ClientError, BotoCoreError) as exc:
         raise ProvisionError(
             f"provisioning pipeline {spec.name!r} ({spec.source}) failed at "
@@ -184,9 +188,10 @@ class _Queue:
 
 
 class _Provisioner:
-    def __init__(self, clients: _Clients, spec: PipelineSpec) -> None:
+    def __init__(self, clients: _Clients, spec: PipelineSpec, prune: bool = True) -> None:
         self.clients = clients
         self.spec = spec
+        self.prune = prune
         self.topics: dict[str, str] = {}
         self.queues: dict[str, str] = {}
         self.subscriptions: dict[tuple[str, str], str] = {}
@@ -256,21 +261,25 @@ class _Provisioner:
         return url, _queue_arn(sqs, url)
 
     def _wire_subscriptions(self, subscriptions: Sequence[Subscription], queue: _Queue) -> None:
-        """Subscribe the queue to exactly `subscriptions` among the pipeline's topics."""
+        """Subscribe the queue to exactly `subscriptions` among the pipeline's topics
+        (without pruning, subscriptions from an earlier spec stay, and stay admitted)."""
         wanted = {self.topics[s.topic]: s for s in subscriptions}
+        existing = {
+            arn: _queue_subscriptions(self.clients.sns, arn, queue.arn)
+            for arn in self.topics.values()
+        }
+        stale = {arn: subs for arn, subs in existing.items() if arn not in wanted and subs}
+        admitted = list(wanted) + ([] if self.prune else list(stale))
         # The policy goes first so that no message published after subscribing is refused.
         self.clients.sqs.set_queue_attributes(
-            QueueUrl=queue.url, Attributes={"Policy": _queue_policy(queue.arn, list(wanted))}
+            QueueUrl=queue.url, Attributes={"Policy": _queue_policy(queue.arn, admitted)}
         )
-        for topic_arn in self.topics.values():
-            existing = _queue_subscriptions(self.clients.sns, topic_arn, queue.arn)
-            subscription = wanted.get(topic_arn)
-            if subscription is None:
-                for stale in existing:  # left over from an earlier version of the spec
-                    self.clients.sns.unsubscribe(SubscriptionArn=stale)
-                continue
-            arn = self._subscribe(topic_arn, queue.arn, subscription, existing)
+        for topic_arn, subscription in wanted.items():
+            arn = self._subscribe(topic_arn, queue.arn, subscription, existing[topic_arn])
             self.subscriptions[(subscription.topic, queue.name)] = arn
+        for subscription_arns in stale.values() if self.prune else ():
+            for arn in subscription_arns:
+                self.clients.sns.unsubscribe(SubscriptionArn=arn)
 
     def _subscribe(
         self, topic_arn: str, queue_arn: str, subscription: Subscription, existing: list[str]

@@ -79,11 +79,13 @@ class ContainerRunner(Running):
         self._root = (project_root or Path.cwd()).resolve()
         self._engine: docker.DockerClient | None = None
         self.containers: dict[str, Container] = {}
+        self._image = ""
 
     def start(self) -> None:
         self._engine = engine.client()
         remove_orphans(self._engine)
         image = ensure_pylon_images(self._engine, lambda line: logger.info("%s", line))
+        self._image = image
         try:
             for component in self._components:
                 self.start_component(component, image)
@@ -112,6 +114,21 @@ class ContainerRunner(Running):
         _pump_logs(name, container, self._sink)
         return container
 
+    def replace(self, component: ProvisionedComponent) -> None:
+        """A new container for `component`: the project is mounted, not copied, so the new
+        container runs the saved code with no image build. It starts first; the old one
+        gets SIGTERM (finishing its message) and is removed on a thread."""
+        old = self.containers.get(component.spec.name)
+        self.start_component(component, self._image)
+        if old is not None:
+            _retire(old)
+
+    def remove(self, name: str) -> None:
+        """Stop a component's container for good (it finishes the message in hand)."""
+        container = self.containers.pop(name, None)
+        if container is not None:
+            _retire(container)
+
     def exited(self) -> dict[str, int]:
         """Components whose container has stopped, with their exit codes."""
         codes = {}
@@ -136,6 +153,18 @@ class ContainerRunner(Running):
             self._engine.close()
             self._engine = None
         return codes
+
+
+def _retire(container: Container) -> None:
+    import docker.errors
+
+    try:
+        container.kill(signal="SIGTERM")
+    except docker.errors.APIError as exc:  # already exited: nothing to signal
+        logger.debug("SIGTERM to %s: %s", container.name, exc)
+    threading.Thread(
+        target=_wait_then_remove, args=(container,), name="pylon-retire", daemon=True
+    ).start()
 
 
 def _wait_then_remove(container: Container) -> int:

@@ -7,9 +7,11 @@ the main thread may handle).
 
 from __future__ import annotations
 
+import importlib
 import logging
+import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from harness.errors import HarnessError
@@ -46,33 +48,66 @@ class InProcessRunner(Running):
     ) -> None:
         self._components = list(components)
         self._project_root = project_root
-        self._stop = StopSignal()
-        self._threads: list[threading.Thread] = []
+        self._stops: dict[str, StopSignal] = {}
+        self._threads: dict[str, threading.Thread] = {}
         self.errors: dict[str, BaseException] = {}
 
     def start(self) -> None:
         for component in self._components:
-            target = self._loop_for(component)
-            thread = threading.Thread(
-                target=self._guard, args=(component.spec.name, target), daemon=True
-            )
-            thread.name = f"pylon-{component.spec.name}"
-            thread.start()
-            self._threads.append(thread)
+            self.start_component(component)
+
+    def start_component(self, component: ProvisionedComponent) -> None:
+        """A thread running `component` (an entrypoint that cannot load raises here)."""
+        name = component.spec.name
+        self._stops[name] = StopSignal()
+        target = self._loop_for(component)
+        self.errors.pop(name, None)
+        thread = threading.Thread(target=self._guard, args=(name, target), daemon=True)
+        thread.name = f"pylon-{name}"
+        thread.start()
+        self._threads[name] = thread
+
+    def replace(self, component: ProvisionedComponent, modules: Iterable[str] = ()) -> None:
+        """Stop the component's thread (it finishes the message in hand), forget its
+        `modules` so they are imported again from the saved files, start it anew. Code
+        that fails to load (a syntax error mid-edit) is reported through .errors and
+        the log, as a crash is."""
+        name = component.spec.name
+        self.remove(name)
+        for module in modules:
+            sys.modules.pop(module, None)
+        importlib.invalidate_caches()
+        try:
+            self.start_component(component)
+        except Exception as error:  # shown by whoever replaces (the reloader: once)
+            self.errors[name] = error
+
+    def remove(self, name: str, timeout_s: float = 30) -> None:
+        stop = self._stops.pop(name, None)
+        if stop is not None:
+            stop.request()
+        thread = self._threads.pop(name, None)
+        if thread is not None:
+            thread.join(timeout_s)
+
+    def exited(self) -> dict[str, int]:
+        """Components that stopped on their own (an error, reported in .errors): 1 each."""
+        return {name: 1 for name in self.errors if name in self._stops}
 
     def _loop_for(self, component: ProvisionedComponent):  # type: ignore[no-untyped-def]
         runtime = load_component(component.spec.entrypoint, self._project_root).configure(
             component_config(component)
         )
         liveness = Liveness.for_config(runtime.config)
+        stop = self._stops[component.spec.name]
         if component.spec.kind is ComponentKind.SOURCE:
-            return _started(lambda: SourceLoop(runtime.path).run_forever(self._stop, liveness))
+            return _started(lambda: SourceLoop(runtime.path).run_forever(stop, liveness))
         assert runtime.queue is not None
         leases = LeaseKeeper.for_config(
             runtime.queue, runtime.path.config, on_hung_task=self._hung(component.spec.name)
         )
         worker = QueueWorker(runtime.path, runtime.queue, leases)
-        return _started(lambda: worker.run_forever(self._stop, liveness))
+        return _started(lambda: worker.run_forever(stop, liveness))
 
     def _hung(self, name: str) -> Callable[[], None]:
         """In a thread, a hung task cannot be ended with its process (this one runs the
@@ -96,10 +131,12 @@ class InProcessRunner(Running):
             logger.exception("component %s stopped with an error", name)
 
     def stop(self, timeout_s: float = 30) -> None:
-        self._stop.request()
-        for thread in self._threads:
+        for stop in self._stops.values():
+            stop.request()
+        for thread in self._threads.values():
             thread.join(timeout_s)
         self._threads.clear()
+        self._stops.clear()
 
 
 def _started(loop: Callable[[], None]) -> Callable[[], None]:

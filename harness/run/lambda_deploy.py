@@ -277,6 +277,25 @@ class LambdaRunner(Running):
         while self.deployed:
             remove_lambda(self.deployed.pop(), self._session)
 
+    def replace(self, component: ProvisionedComponent) -> None:
+        """Deploy the component's saved code (and environment) to its function: an update
+        in place, the mapping kept (the harness's own mapping loop restarts with it)."""
+        name = component.spec.name
+        for deployed in [d for d in self.deployed if d.function_name == name]:
+            if deployed.loop is not None:
+                deployed.loop.stop()
+            self.deployed.remove(deployed)
+        self.deployed.append(deploy_lambda(component, self._endpoint, self._session))
+
+    def remove(self, name: str) -> None:
+        for deployed in [d for d in self.deployed if d.function_name == name]:
+            self.deployed.remove(deployed)
+            remove_lambda(deployed, self._session)
+
+    def exited(self) -> dict[str, int]:
+        """None: the emulator runs the functions (a failing invocation is retried by it)."""
+        return {}
+
 
 def _input_queue_arn(component: ProvisionedComponent) -> str:
     if component.spec.kind is ComponentKind.SOURCE or component.queue_arn is None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -34,6 +35,14 @@ def start_piped(argv: Sequence[str], env: Mapping[str, str], cwd: Path) -> subpr
         start_new_session=True,
         preexec_fn=parent_death_hook(),
     )
+
+
+def _retire(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        request_stop(process)
+    threading.Thread(
+        target=reap_group, args=(process, STOP_GRACE_SECONDS), name="pylon-retire", daemon=True
+    ).start()
 
 
 def component_environment(
@@ -73,6 +82,22 @@ class ProcessRunner(Running):
         pump_lines(component.spec.name, process.stdout, self._sink)
         self.processes[component.spec.name] = process
         return process
+
+    def replace(self, component: ProvisionedComponent) -> None:
+        """Run `component` with its current code and environment: the new process starts
+        first, then the old one is asked to stop (it finishes the message in hand, or
+        that message returns to its queue) and is reaped on a thread, so the queue is
+        never without a consumer while the new code starts."""
+        old = self.processes.get(component.spec.name)
+        self.start_component(component)
+        if old is not None:
+            _retire(old)
+
+    def remove(self, name: str) -> None:
+        """Stop a component for good (it finishes the message in hand)."""
+        process = self.processes.pop(name, None)
+        if process is not None:
+            _retire(process)
 
     def exited(self) -> dict[str, int]:
         """Components whose process has ended, with their exit codes."""

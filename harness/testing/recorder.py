@@ -23,6 +23,9 @@ from pylon.wire import InboundMessage
 Predicate = Callable[[BaseMessage], bool]
 
 
+_FULL_BATCH = 10
+
+
 class TopicRecorder(Closing):
     """Records the messages published on one topic from the moment it is created."""
 
@@ -38,11 +41,15 @@ class TopicRecorder(Closing):
     def poll(self, wait_seconds: int = 0) -> list[BaseMessage]:
         """Drain what arrived so far into `messages`; return the new ones."""
         new: list[BaseMessage] = []
-        for raw in self._tap.receive(wait_seconds):
-            inbound = inbound_from_sqs(raw)
-            new.append(decode_leniently(inbound, self._s3))
-            with self._lock:
-                self.raw.append(inbound)
+        batch = self._tap.receive(wait_seconds)
+        while batch:
+            for raw in batch:
+                inbound = inbound_from_sqs(raw)
+                new.append(decode_leniently(inbound, self._s3))
+                with self._lock:
+                    self.raw.append(inbound)
+            # A full batch means more may be waiting (SQS hands out at most ten).
+            batch = self._tap.receive() if len(batch) == _FULL_BATCH else []
         with self._lock:
             self.messages.extend(new)
         return new

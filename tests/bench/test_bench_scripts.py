@@ -91,6 +91,10 @@ EXPECTED: dict[str, tuple[bool, list[str]]] = {
             "embedded MiniStack after 50 messages",
         ],
     ),
+    "reload": (
+        True,
+        ["processes runner (pylon up --watch)", "in-process runner"],
+    ),
     "ui": (
         True,
         [
@@ -167,6 +171,7 @@ def test_throughput_and_lambda_figures_carry_their_targets(
         ("throughput", "Pylon runForever, 2 processes"): ("ratio_at_least", 0.9),
         ("overhead", "Lambda handler per 10-record batch"): ("ratio_at_most", 1.0),
         ("startup", "embedded MiniStack: ready + pipeline provisioned"): ("value_at_most", 1.0),
+        ("reload", "processes runner (pylon up --watch)"): ("value_at_most", 1.0),
         ("ui", "queue page, 300 messages (server time)"): ("value_at_most", 1.0),
         ("ui", "search over 300 messages (server time)"): ("value_at_most", 1.0),
         ("ui", "pipeline, 10 inspector pages open"): ("ratio_at_least", 0.95),

@@ -1,22 +1,14 @@
-"""Fixtures for the end-to-end reliability tests, and the report printed at the end.
-
-Reliability reports are written to `$PYLON_REPORT_DIR` (default: `reports/` under
-pytest's base temporary directory) and printed in the terminal summary.
-"""
+"""Fixtures for the end-to-end reliability tests (their reports: `publish_report` in
+tests/conftest.py)."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 
 from harness.emulators.ministack import MiniStack
-from harness.reliability.report import ReliabilityReport
-
-REPORT_DIR_ENV_VAR = "PYLON_REPORT_DIR"
-_REPORTS = pytest.StashKey[list[Path]]()
 
 DedicatedEmulator = Callable[..., MiniStack]
 
@@ -45,28 +37,3 @@ def dedicated_emulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[DedicatedEmu
     yield start
     for emulator in started:
         emulator.stop()
-
-
-@pytest.fixture
-def publish_report(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Callable[[ReliabilityReport], Path]:
-    """Write a report (Markdown and JSON) and have it printed at the end of the run."""
-    directory = Path(
-        os.environ.get(REPORT_DIR_ENV_VAR) or tmp_path_factory.getbasetemp() / "reports"
-    )
-
-    def publish(report: ReliabilityReport) -> Path:
-        path = report.write(directory)
-        request.config.stash.setdefault(_REPORTS, []).append(path)
-        return path
-
-    return publish
-
-
-def pytest_terminal_summary(
-    terminalreporter: pytest.TerminalReporter, config: pytest.Config
-) -> None:
-    for path in config.stash.get(_REPORTS, []):
-        terminalreporter.write_sep("=", f"reliability report: {path}")
-        terminalreporter.write(path.read_text())

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.text import Text
 
 from harness.cli import render
 from harness.cli.shell import (
     AllowRemote,
+    CliUsageError,
     EndpointOption,
     SpecArgument,
     console,
@@ -34,6 +38,8 @@ from harness.pipeline.local_pipeline import LocalPipeline, Runner
 from harness.pipeline.summary import summarise
 from harness.provision import ProvisionedPipeline, describe, provision
 from harness.spec import load_spec
+from harness.watch.health import QuietRetries
+from harness.watch.reloader import Reloader
 
 
 class RunOption(StrEnum):
@@ -84,6 +90,18 @@ def up(
     ui_port: Annotated[
         int, typer.Option(help="Port of the inspector (0: any free one).")
     ] = DEFAULT_PORT,
+    watch: Annotated[
+        bool,
+        typer.Option(
+            "--watch",
+            help="Hot reload: a saved component restarts alone, a saved spec is applied to "
+            "the running emulator (the diff is printed).",
+        ),
+    ] = False,
+    prune: Annotated[
+        bool,
+        typer.Option(help="With --watch: remove the resources of what the spec no longer names."),
+    ] = False,
     deploy: Annotated[
         Target | None,
         typer.Option(
@@ -94,55 +112,70 @@ def up(
     ] = None,
 ) -> None:
     """Start the emulator (unless --endpoint), provision SPEC, run every component, stream logs."""
-    run_command(
-        lambda: _up(
-            spec_file,
-            endpoint,
-            allow_remote,
-            Runner.NONE if deploy is Target.LAMBDA else Runner(run.value),
-            until_idle,
-            teardown,
-            emulator,
-            deploy,
-            ui_port if ui else None,
-        )
+    options = _Options(
+        spec_file, endpoint, allow_remote,
+        Runner.NONE if deploy is Target.LAMBDA else Runner(run.value),
+        until_idle, teardown, emulator, deploy, ui_port if ui else None, watch, prune,
+    )  # fmt: skip
+    run_command(lambda: _up(options))
+
+
+@dataclass(frozen=True)
+class _Options:
+    spec_file: Path
+    endpoint_url: str | None
+    allow_remote: bool
+    run: Runner
+    until_idle: float | None
+    teardown: bool
+    emulator: EmulatorKind
+    deploy: Target | None
+    ui_port: int | None
+    watch: bool
+    prune: bool
+
+    def check(self) -> None:
+        if self.prune and not self.watch:
+            raise CliUsageError("--prune applies to --watch only")
+        if self.watch and self.until_idle is not None:
+            raise CliUsageError("--watch runs until Ctrl-C; leave out --until-idle")
+        if self.watch and self.deploy is not None:
+            raise CliUsageError(
+                "--watch reloads what `pylon up` provisions itself; with --deploy the stack "
+                "owns the resources: change the template and deploy again instead"
+            )
+
+
+def _up(options: _Options) -> None:
+    options.check()
+    spec = load_spec(options.spec_file)
+    inspector = (
+        _InspectorBeside(options.spec_file, options.ui_port)
+        if options.ui_port is not None
+        else None
     )
-
-
-def _up(
-    spec_file: Path,
-    endpoint_url: str | None,
-    allow_remote: bool,
-    run: Runner,
-    until_idle: float | None,
-    teardown: bool,
-    emulator: EmulatorKind,
-    deploy: Target | None,
-    ui_port: int | None,
-) -> None:
-    spec = load_spec(spec_file)
-    inspector = _InspectorBeside(spec_file, ui_port) if ui_port is not None else None
     if inspector is not None:
         spec = with_json_logs(spec)
+    output = QuietRetries(inspector.sink if inspector else render.PrefixedConsole(console))
     with ExitStack() as running:
         # The spinner covers only the start; the emulator itself lives until the block ends.
-        with progress(f"starting the {emulator.value} emulator"):
+        with progress(f"starting the {options.emulator.value} emulator"):
             endpoint = running.enter_context(
-                endpoint_or_embedded(endpoint_url, allow_remote, emulator)
+                endpoint_or_embedded(options.endpoint_url, options.allow_remote, options.emulator)
             )
         apply_to_environment(endpoint)
         pipeline = LocalPipeline(
             spec,
             endpoint,
-            run,
-            sink=inspector.sink if inspector else render.PrefixedConsole(console),
-            allow_remote=allow_remote,
-            provisioner=stack_provisioner(deploy) if deploy else provision,
+            options.run,
+            sink=output,
+            allow_remote=options.allow_remote,
+            provisioner=stack_provisioner(options.deploy) if options.deploy else provision,
             before_components=inspector.opener(running, endpoint.endpoint_url)
             if inspector
             else None,
         )
-        if inspector is not None and run is Runner.IN_PROCESS:
+        if inspector is not None and options.run is Runner.IN_PROCESS:
             running.enter_context(inspector.in_process_logs())
         with progress(f"provisioning {spec.name} at {endpoint.endpoint_url}"):
             pipeline.start()
@@ -155,14 +188,28 @@ def _up(
                 f"(recording into {inspector.capture})"
             )
         try:
-            _wait(pipeline, until_idle)
+            if options.watch:
+                _watch(pipeline, options, output)
+            else:
+                _wait(pipeline, options.until_idle)
         except KeyboardInterrupt:
             console.print("[yellow]stopping (Ctrl-C again to force)…[/yellow]")
         finally:
             pipeline.stop()
         render.print_all(console, render.summary(summarise(pipeline)))
-        if teardown:
+        if options.teardown:
             pipeline.teardown()
+
+
+def _watch(pipeline: LocalPipeline, options: _Options, output: QuietRetries) -> None:
+    if pipeline.runners is None:
+        raise CliUsageError("--watch needs components to run: leave out --run none")
+    console.print("[bold]watching for changes; Ctrl-C to stop[/bold]")
+    reloader = Reloader(
+        pipeline, options.spec_file, output, lambda text: console.print(Text(text, style="cyan")),
+        prune=options.prune,
+    )  # fmt: skip
+    reloader.run(threading.Event())
 
 
 class _InspectorBeside:

@@ -1,0 +1,1 @@
+"""`pylon up --watch`: hot reload of components and spec (see `reloader`)."""
