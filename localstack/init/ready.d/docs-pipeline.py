@@ -158,7 +158,7 @@ CALLS = json.loads(r"""[
    "QueueName": "parser-in-dlq"
   },
   "response": {
-   "QueueUrl": "http://127.0.0.1:36289/000000000000/parser-in-dlq"
+   "QueueUrl": "http://127.0.0.1:34293/000000000000/parser-in-dlq"
   },
   "service": "sqs"
  },
@@ -168,7 +168,7 @@ CALLS = json.loads(r"""[
    "AttributeNames": [
     "QueueArn"
    ],
-   "QueueUrl": "http://127.0.0.1:36289/000000000000/parser-in-dlq"
+   "QueueUrl": "http://127.0.0.1:34293/000000000000/parser-in-dlq"
   },
   "response": {
    "Attributes": {
@@ -195,7 +195,7 @@ CALLS = json.loads(r"""[
    "QueueName": "parser-in"
   },
   "response": {
-   "QueueUrl": "http://127.0.0.1:36289/000000000000/parser-in"
+   "QueueUrl": "http://127.0.0.1:34293/000000000000/parser-in"
   },
   "service": "sqs"
  },
@@ -205,24 +205,13 @@ CALLS = json.loads(r"""[
    "AttributeNames": [
     "QueueArn"
    ],
-   "QueueUrl": "http://127.0.0.1:36289/000000000000/parser-in"
+   "QueueUrl": "http://127.0.0.1:34293/000000000000/parser-in"
   },
   "response": {
    "Attributes": {
     "QueueArn": "arn:aws:sqs:us-east-1:000000000000:parser-in"
    }
   },
-  "service": "sqs"
- },
- {
-  "method": "set_queue_attributes",
-  "params": {
-   "Attributes": {
-    "Policy": "{\"Version\": \"2012-10-17\", \"Statement\": [{\"Sid\": \"PylonSubscribedTopics\", \"Effect\": \"Allow\", \"Principal\": {\"Service\": \"sns.amazonaws.com\"}, \"Action\": \"sqs:SendMessage\", \"Resource\": \"arn:aws:sqs:us-east-1:000000000000:parser-in\", \"Condition\": {\"ArnEquals\": {\"aws:SourceArn\": [\"arn:aws:sns:us-east-1:000000000000:documents\"]}}}]}"
-   },
-   "QueueUrl": "http://127.0.0.1:36289/000000000000/parser-in"
-  },
-  "response": {},
   "service": "sqs"
  },
  {
@@ -234,6 +223,27 @@ CALLS = json.loads(r"""[
    "Subscriptions": []
   },
   "service": "sns"
+ },
+ {
+  "method": "list_subscriptions_by_topic",
+  "params": {
+   "TopicArn": "arn:aws:sns:us-east-1:000000000000:readings"
+  },
+  "response": {
+   "Subscriptions": []
+  },
+  "service": "sns"
+ },
+ {
+  "method": "set_queue_attributes",
+  "params": {
+   "Attributes": {
+    "Policy": "{\"Version\": \"2012-10-17\", \"Statement\": [{\"Sid\": \"PylonSubscribedTopics\", \"Effect\": \"Allow\", \"Principal\": {\"Service\": \"sns.amazonaws.com\"}, \"Action\": \"sqs:SendMessage\", \"Resource\": \"arn:aws:sqs:us-east-1:000000000000:parser-in\", \"Condition\": {\"ArnEquals\": {\"aws:SourceArn\": [\"arn:aws:sns:us-east-1:000000000000:documents\"]}}}]}"
+   },
+   "QueueUrl": "http://127.0.0.1:34293/000000000000/parser-in"
+  },
+  "response": {},
+  "service": "sqs"
  },
  {
   "method": "subscribe",
@@ -249,17 +259,7 @@ CALLS = json.loads(r"""[
    "TopicArn": "arn:aws:sns:us-east-1:000000000000:documents"
   },
   "response": {
-   "SubscriptionArn": "arn:aws:sns:us-east-1:000000000000:documents:badaf421-a214-45cd-aee0-c14ff7ebc15e"
-  },
-  "service": "sns"
- },
- {
-  "method": "list_subscriptions_by_topic",
-  "params": {
-   "TopicArn": "arn:aws:sns:us-east-1:000000000000:readings"
-  },
-  "response": {
-   "Subscriptions": []
+   "SubscriptionArn": "arn:aws:sns:us-east-1:000000000000:documents:ab0d4ae0-6376-433d-8ed1-49b95f1d0006"
   },
   "service": "sns"
  },
@@ -294,7 +294,7 @@ CALLS = json.loads(r"""[
    "QueueName": "lake-writer-in-dlq"
   },
   "response": {
-   "QueueUrl": "http://127.0.0.1:36289/000000000000/lake-writer-in-dlq"
+   "QueueUrl": "http://127.0.0.1:34293/000000000000/lake-writer-in-dlq"
   },
   "service": "sqs"
  },
@@ -304,7 +304,7 @@ CALLS = json.loads(r"""[
    "AttributeNames": [
     "QueueArn"
    ],
-   "QueueUrl": "http://127.0.0.1:36289/000000000000/lake-writer-in-dlq"
+   "QueueUrl": "http://127.0.0.1:34293/000000000000/lake-writer-in-dlq"
   },
   "response": {
    "Attributes": {
@@ -331,7 +331,7 @@ CALLS = json.loads(r"""[
    "QueueName": "lake-writer-in"
   },
   "response": {
-   "QueueUrl": "http://127.0.0.1:36289/000000000000/lake-writer-in"
+   "QueueUrl": "http://127.0.0.1:34293/000000000000/lake-writer-in"
   },
   "service": "sqs"
  },
@@ -341,24 +341,13 @@ CALLS = json.loads(r"""[
    "AttributeNames": [
     "QueueArn"
    ],
-   "QueueUrl": "http://127.0.0.1:36289/000000000000/lake-writer-in"
+   "QueueUrl": "http://127.0.0.1:34293/000000000000/lake-writer-in"
   },
   "response": {
    "Attributes": {
     "QueueArn": "arn:aws:sqs:us-east-1:000000000000:lake-writer-in"
    }
   },
-  "service": "sqs"
- },
- {
-  "method": "set_queue_attributes",
-  "params": {
-   "Attributes": {
-    "Policy": "{\"Version\": \"2012-10-17\", \"Statement\": [{\"Sid\": \"PylonSubscribedTopics\", \"Effect\": \"Allow\", \"Principal\": {\"Service\": \"sns.amazonaws.com\"}, \"Action\": \"sqs:SendMessage\", \"Resource\": \"arn:aws:sqs:us-east-1:000000000000:lake-writer-in\", \"Condition\": {\"ArnEquals\": {\"aws:SourceArn\": [\"arn:aws:sns:us-east-1:000000000000:readings\"]}}}]}"
-   },
-   "QueueUrl": "http://127.0.0.1:36289/000000000000/lake-writer-in"
-  },
-  "response": {},
   "service": "sqs"
  },
  {
@@ -372,7 +361,7 @@ CALLS = json.loads(r"""[
      "Endpoint": "arn:aws:sqs:us-east-1:000000000000:parser-in",
      "Owner": "000000000000",
      "Protocol": "sqs",
-     "SubscriptionArn": "arn:aws:sns:us-east-1:000000000000:documents:badaf421-a214-45cd-aee0-c14ff7ebc15e",
+     "SubscriptionArn": "arn:aws:sns:us-east-1:000000000000:documents:ab0d4ae0-6376-433d-8ed1-49b95f1d0006",
      "TopicArn": "arn:aws:sns:us-east-1:000000000000:documents"
     }
    ]
@@ -390,6 +379,17 @@ CALLS = json.loads(r"""[
   "service": "sns"
  },
  {
+  "method": "set_queue_attributes",
+  "params": {
+   "Attributes": {
+    "Policy": "{\"Version\": \"2012-10-17\", \"Statement\": [{\"Sid\": \"PylonSubscribedTopics\", \"Effect\": \"Allow\", \"Principal\": {\"Service\": \"sns.amazonaws.com\"}, \"Action\": \"sqs:SendMessage\", \"Resource\": \"arn:aws:sqs:us-east-1:000000000000:lake-writer-in\", \"Condition\": {\"ArnEquals\": {\"aws:SourceArn\": [\"arn:aws:sns:us-east-1:000000000000:readings\"]}}}]}"
+   },
+   "QueueUrl": "http://127.0.0.1:34293/000000000000/lake-writer-in"
+  },
+  "response": {},
+  "service": "sqs"
+ },
+ {
   "method": "subscribe",
   "params": {
    "Attributes": {
@@ -403,7 +403,7 @@ CALLS = json.loads(r"""[
    "TopicArn": "arn:aws:sns:us-east-1:000000000000:readings"
   },
   "response": {
-   "SubscriptionArn": "arn:aws:sns:us-east-1:000000000000:readings:1f3bdb98-f862-4dc3-a697-0db08bc06d1d"
+   "SubscriptionArn": "arn:aws:sns:us-east-1:000000000000:readings:81245cc4-84fe-4fd7-9143-0277bcbd4697"
   },
   "service": "sns"
  },
@@ -438,7 +438,7 @@ CALLS = json.loads(r"""[
    "QueueName": "docs-pylon-lineage-in-dlq"
   },
   "response": {
-   "QueueUrl": "http://127.0.0.1:36289/000000000000/docs-pylon-lineage-in-dlq"
+   "QueueUrl": "http://127.0.0.1:34293/000000000000/docs-pylon-lineage-in-dlq"
   },
   "service": "sqs"
  },
@@ -448,7 +448,7 @@ CALLS = json.loads(r"""[
    "AttributeNames": [
     "QueueArn"
    ],
-   "QueueUrl": "http://127.0.0.1:36289/000000000000/docs-pylon-lineage-in-dlq"
+   "QueueUrl": "http://127.0.0.1:34293/000000000000/docs-pylon-lineage-in-dlq"
   },
   "response": {
    "Attributes": {
@@ -475,7 +475,7 @@ CALLS = json.loads(r"""[
    "QueueName": "docs-pylon-lineage-in"
   },
   "response": {
-   "QueueUrl": "http://127.0.0.1:36289/000000000000/docs-pylon-lineage-in"
+   "QueueUrl": "http://127.0.0.1:34293/000000000000/docs-pylon-lineage-in"
   },
   "service": "sqs"
  },
@@ -485,24 +485,13 @@ CALLS = json.loads(r"""[
    "AttributeNames": [
     "QueueArn"
    ],
-   "QueueUrl": "http://127.0.0.1:36289/000000000000/docs-pylon-lineage-in"
+   "QueueUrl": "http://127.0.0.1:34293/000000000000/docs-pylon-lineage-in"
   },
   "response": {
    "Attributes": {
     "QueueArn": "arn:aws:sqs:us-east-1:000000000000:docs-pylon-lineage-in"
    }
   },
-  "service": "sqs"
- },
- {
-  "method": "set_queue_attributes",
-  "params": {
-   "Attributes": {
-    "Policy": "{\"Version\": \"2012-10-17\", \"Statement\": [{\"Sid\": \"PylonSubscribedTopics\", \"Effect\": \"Allow\", \"Principal\": {\"Service\": \"sns.amazonaws.com\"}, \"Action\": \"sqs:SendMessage\", \"Resource\": \"arn:aws:sqs:us-east-1:000000000000:docs-pylon-lineage-in\", \"Condition\": {\"ArnEquals\": {\"aws:SourceArn\": [\"arn:aws:sns:us-east-1:000000000000:documents\", \"arn:aws:sns:us-east-1:000000000000:readings\"]}}}]}"
-   },
-   "QueueUrl": "http://127.0.0.1:36289/000000000000/docs-pylon-lineage-in"
-  },
-  "response": {},
   "service": "sqs"
  },
  {
@@ -516,28 +505,10 @@ CALLS = json.loads(r"""[
      "Endpoint": "arn:aws:sqs:us-east-1:000000000000:parser-in",
      "Owner": "000000000000",
      "Protocol": "sqs",
-     "SubscriptionArn": "arn:aws:sns:us-east-1:000000000000:documents:badaf421-a214-45cd-aee0-c14ff7ebc15e",
+     "SubscriptionArn": "arn:aws:sns:us-east-1:000000000000:documents:ab0d4ae0-6376-433d-8ed1-49b95f1d0006",
      "TopicArn": "arn:aws:sns:us-east-1:000000000000:documents"
     }
    ]
-  },
-  "service": "sns"
- },
- {
-  "method": "subscribe",
-  "params": {
-   "Attributes": {
-    "FilterPolicy": "{\"objectType\": [\"ingestionStep\"]}",
-    "FilterPolicyScope": "MessageAttributes",
-    "RawMessageDelivery": "true"
-   },
-   "Endpoint": "arn:aws:sqs:us-east-1:000000000000:docs-pylon-lineage-in",
-   "Protocol": "sqs",
-   "ReturnSubscriptionArn": true,
-   "TopicArn": "arn:aws:sns:us-east-1:000000000000:documents"
-  },
-  "response": {
-   "SubscriptionArn": "arn:aws:sns:us-east-1:000000000000:documents:ed94d0c7-874a-4366-9257-27034483e3a0"
   },
   "service": "sns"
  },
@@ -552,10 +523,39 @@ CALLS = json.loads(r"""[
      "Endpoint": "arn:aws:sqs:us-east-1:000000000000:lake-writer-in",
      "Owner": "000000000000",
      "Protocol": "sqs",
-     "SubscriptionArn": "arn:aws:sns:us-east-1:000000000000:readings:1f3bdb98-f862-4dc3-a697-0db08bc06d1d",
+     "SubscriptionArn": "arn:aws:sns:us-east-1:000000000000:readings:81245cc4-84fe-4fd7-9143-0277bcbd4697",
      "TopicArn": "arn:aws:sns:us-east-1:000000000000:readings"
     }
    ]
+  },
+  "service": "sns"
+ },
+ {
+  "method": "set_queue_attributes",
+  "params": {
+   "Attributes": {
+    "Policy": "{\"Version\": \"2012-10-17\", \"Statement\": [{\"Sid\": \"PylonSubscribedTopics\", \"Effect\": \"Allow\", \"Principal\": {\"Service\": \"sns.amazonaws.com\"}, \"Action\": \"sqs:SendMessage\", \"Resource\": \"arn:aws:sqs:us-east-1:000000000000:docs-pylon-lineage-in\", \"Condition\": {\"ArnEquals\": {\"aws:SourceArn\": [\"arn:aws:sns:us-east-1:000000000000:documents\", \"arn:aws:sns:us-east-1:000000000000:readings\"]}}}]}"
+   },
+   "QueueUrl": "http://127.0.0.1:34293/000000000000/docs-pylon-lineage-in"
+  },
+  "response": {},
+  "service": "sqs"
+ },
+ {
+  "method": "subscribe",
+  "params": {
+   "Attributes": {
+    "FilterPolicy": "{\"objectType\": [\"ingestionStep\"]}",
+    "FilterPolicyScope": "MessageAttributes",
+    "RawMessageDelivery": "true"
+   },
+   "Endpoint": "arn:aws:sqs:us-east-1:000000000000:docs-pylon-lineage-in",
+   "Protocol": "sqs",
+   "ReturnSubscriptionArn": true,
+   "TopicArn": "arn:aws:sns:us-east-1:000000000000:documents"
+  },
+  "response": {
+   "SubscriptionArn": "arn:aws:sns:us-east-1:000000000000:documents:6d9ecc3f-74a7-4993-92ce-dec16a54a067"
   },
   "service": "sns"
  },
@@ -573,7 +573,7 @@ CALLS = json.loads(r"""[
    "TopicArn": "arn:aws:sns:us-east-1:000000000000:readings"
   },
   "response": {
-   "SubscriptionArn": "arn:aws:sns:us-east-1:000000000000:readings:808aba27-06a3-4b26-af86-3ca7a0e6fd98"
+   "SubscriptionArn": "arn:aws:sns:us-east-1:000000000000:readings:789a3134-504e-418d-8548-da3d06ed205f"
   },
   "service": "sns"
  },
@@ -620,7 +620,7 @@ CALLS = json.loads(r"""[
     "BillingModeSummary": {
      "BillingMode": "PAY_PER_REQUEST"
     },
-    "CreationDateTime": "2026-12-02T03:10:13+00:00",
+    "CreationDateTime": "2026-12-05T10:08:03+00:00",
     "DeletionProtectionEnabled": false,
     "ItemCount": 0,
     "KeySchema": [
@@ -634,7 +634,7 @@ CALLS = json.loads(r"""[
      "WriteCapacityUnits": 0
     },
     "TableArn": "arn:aws:dynamodb:us-east-1:000000000000:table/docs-lineage",
-    "TableId": "7da9047f-c483-4fa5-a2e5-0f63951a63c8",
+    "TableId": "4e4045e3-8ce2-4bd1-86e5-aa8dc48e5ee8",
     "TableName": "docs-lineage",
     "TableSizeBytes": 0,
     "TableStatus": "ACTIVE",
@@ -663,7 +663,7 @@ CALLS = json.loads(r"""[
     "BillingModeSummary": {
      "BillingMode": "PAY_PER_REQUEST"
     },
-    "CreationDateTime": "2026-12-02T03:10:13+00:00",
+    "CreationDateTime": "2026-12-05T10:08:03+00:00",
     "DeletionProtectionEnabled": false,
     "ItemCount": 0,
     "KeySchema": [
@@ -677,7 +677,7 @@ CALLS = json.loads(r"""[
      "WriteCapacityUnits": 0
     },
     "TableArn": "arn:aws:dynamodb:us-east-1:000000000000:table/docs-lineage",
-    "TableId": "7da9047f-c483-4fa5-a2e5-0f63951a63c8",
+    "TableId": "4e4045e3-8ce2-4bd1-86e5-aa8dc48e5ee8",
     "TableName": "docs-lineage",
     "TableSizeBytes": 0,
     "TableStatus": "ACTIVE",
@@ -706,7 +706,7 @@ CALLS = json.loads(r"""[
     "BillingModeSummary": {
      "BillingMode": "PAY_PER_REQUEST"
     },
-    "CreationDateTime": "2026-12-02T03:10:13+00:00",
+    "CreationDateTime": "2026-12-05T10:08:03+00:00",
     "DeletionProtectionEnabled": false,
     "ItemCount": 0,
     "KeySchema": [
@@ -720,7 +720,7 @@ CALLS = json.loads(r"""[
      "WriteCapacityUnits": 0
     },
     "TableArn": "arn:aws:dynamodb:us-east-1:000000000000:table/docs-lineage",
-    "TableId": "7da9047f-c483-4fa5-a2e5-0f63951a63c8",
+    "TableId": "4e4045e3-8ce2-4bd1-86e5-aa8dc48e5ee8",
     "TableName": "docs-lineage",
     "TableSizeBytes": 0,
     "TableStatus": "ACTIVE",
