@@ -64,10 +64,16 @@ def inbound_from_sqs(raw: SqsMessage) -> InboundMessage:
     """Normalise a boto3 ReceiveMessage entry (unwrapping a non-raw SNS envelope)."""
     where = f"message {raw['MessageId']}"
     attributes = _string_attributes(raw.get("MessageAttributes"), "StringValue", where)
-    receive_count = _receive_count(raw.get("Attributes"), where)
+    system = raw.get("Attributes")
+    receive_count = _receive_count(system, where)
     return _unwrap_envelope(
         InboundMessage(
-            raw["MessageId"], raw["ReceiptHandle"], raw["Body"], attributes, receive_count
+            raw["MessageId"],
+            raw["ReceiptHandle"],
+            raw["Body"],
+            attributes,
+            receive_count,
+            message_group_of(system),
         )
     )
 
@@ -84,9 +90,12 @@ def inbound_from_lambda_record(record: LambdaSqsRecord) -> InboundMessage:
     message_id, receipt_handle, body = (str(value) for value in fields)
     where = f"Lambda SQS record {message_id}"
     attributes = _string_attributes(record.get("messageAttributes"), "stringValue", where)
-    receive_count = _receive_count(record.get("attributes"), where)
+    system = record.get("attributes")
+    receive_count = _receive_count(system, where)
     return _unwrap_envelope(
-        InboundMessage(message_id, receipt_handle, body, attributes, receive_count)
+        InboundMessage(
+            message_id, receipt_handle, body, attributes, receive_count, message_group_of(system)
+        )
     )
 
 
@@ -120,6 +129,14 @@ def _receive_count(system_attributes: object, where: str) -> int:
         ) from None
 
 
+def message_group_of(system_attributes: object) -> str | None:
+    """MessageGroupId, which SQS returns (as a system attribute) only for FIFO queues."""
+    if not isinstance(system_attributes, dict):
+        return None
+    group = system_attributes.get("MessageGroupId")
+    return group if isinstance(group, str) and group else None
+
+
 def _unwrap_envelope(inbound: InboundMessage) -> InboundMessage:
     """Undo a non-raw SNS->SQS delivery: the real body and attributes are inside."""
     envelope = sns_envelope(inbound.body)
@@ -144,6 +161,7 @@ def _unwrap_envelope(inbound: InboundMessage) -> InboundMessage:
         message,
         _envelope_attributes(envelope.get("MessageAttributes"), where),
         inbound.receive_count,
+        inbound.group_id,
     )
 
 
@@ -341,12 +359,24 @@ def check_attribute_count(attributes: dict[str, str], where: str) -> None:
 
 def sns_entry(wire: WireMessage, entry_id: str) -> dict[str, Any]:
     """A PublishBatch entry."""
-    return {"Id": entry_id, "Message": wire.body, "MessageAttributes": _wire_attributes(wire)}
+    entry = {"Id": entry_id, "Message": wire.body, "MessageAttributes": _wire_attributes(wire)}
+    return entry | _fifo_fields(wire)
 
 
 def sqs_entry(wire: WireMessage, entry_id: str) -> dict[str, Any]:
     """A SendMessageBatch entry."""
-    return {"Id": entry_id, "MessageBody": wire.body, "MessageAttributes": _wire_attributes(wire)}
+    entry = {"Id": entry_id, "MessageBody": wire.body, "MessageAttributes": _wire_attributes(wire)}
+    return entry | _fifo_fields(wire)
+
+
+def _fifo_fields(wire: WireMessage) -> dict[str, str]:
+    """MessageGroupId/MessageDeduplicationId: AWS refuses them on standard topics and queues."""
+    fields = {}
+    if wire.group_id is not None:
+        fields["MessageGroupId"] = wire.group_id
+    if wire.deduplication_id is not None:
+        fields["MessageDeduplicationId"] = wire.deduplication_id
+    return fields
 
 
 def _wire_attributes(wire: WireMessage) -> dict[str, dict[str, str]]:

@@ -15,6 +15,7 @@ import boto3
 
 from pylon.config import ComponentConfig, ComponentKind, load_config
 from pylon.errors import PylonError
+from pylon.fifo import GroupOf
 from pylon.lambda_batch import (
     handle_direct_event,
     handle_sqs_event,
@@ -35,20 +36,48 @@ CONFIG_EXIT_CODE = 78
 
 
 class Component:
-    """What every decorated component is: the harness loads and runs any of them alike."""
+    """What every decorated component is: the harness loads and runs any of them alike.
+
+    Used bare (`@pylon.PipelineComponent`) or with options
+    (`@pylon.PipelineComponent(message_group=lambda m: m.attributes["station"])`, which
+    chooses each output's message group when the output topic is FIFO: see `pylon.fifo`).
+    """
 
     kind: ClassVar[ComponentKind]
 
-    def __init__(self, task: Task) -> None:
-        functools.update_wrapper(self, task)
-        self.task = task
-        self.task_name: str = getattr(task, "__name__", type(task).__name__)
+    def __init__(self, task: Task | None = None, *, message_group: GroupOf | None = None) -> None:
+        self.message_group = message_group
+        self._task: Task | None = None
+        self.task_name = type(self).__name__
         self._runtime: Runtime | None = None
         self._queue_worker: QueueWorker | None = None
         self.stop_signal = StopSignal()
+        if task is not None:
+            self._wrap(task)
+
+    def _wrap(self, task: Task) -> None:
+        if not callable(task):
+            raise TypeError(
+                f"@{type(self).__name__} decorates a function; got {type(task).__name__}"
+            )
+        functools.update_wrapper(self, task)
+        self._task = task
+        self.task_name = getattr(task, "__name__", type(task).__name__)
+
+    @property
+    def task(self) -> Task:
+        if self._task is None:
+            raise TypeError(f"{type(self).__name__}(...) was created but never given a function")
+        return self._task
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        """Calling the decorated function still calls the function (handy in unit tests)."""
+        """Calling the decorated function still calls the function (handy in unit tests).
+
+        With options, the first call is the decoration itself: it takes the function.
+        """
+        if self._task is None and len(args) == 1 and not kwargs:
+            self._wrap(args[0])
+            return self
         return self.task(*args, **kwargs)
 
     def configure(
@@ -60,7 +89,9 @@ class Component:
         credentials than the environment's), else from a new default session.
         """
         config = config or load_config(self.kind, self.task_name)
-        self._runtime = build_runtime(self.kind, self.task, self.task_name, config, session)
+        self._runtime = build_runtime(
+            self.kind, self.task, self.task_name, config, session, self.message_group
+        )
         if self._queue_worker is not None:
             self._queue_worker.close()
             self._queue_worker = None

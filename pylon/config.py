@@ -53,6 +53,7 @@ PUBLIC_KEYS = frozenset(
         "TASK_TIMEOUT_SECONDS",
         "LIVENESS_INTERVAL_SECONDS",
         "PAYLOAD_POINTER_FORMAT",
+        "MESSAGE_GROUP_ATTRIBUTE",
         "PUBLIC_CONFIG_KEYS",
     }
 )
@@ -103,6 +104,16 @@ class ComponentConfig(Mapping[str, Any]):
     def payload_s3_path(self) -> str | None:
         value = self.entries.get("OUTPUT_PAYLOAD_S3_PATH")
         return str(value) if value else None
+
+    @property
+    def message_group_attribute(self) -> str | None:
+        """For a FIFO output topic: the output attribute whose value is the message group."""
+        value = self.entries.get("MESSAGE_GROUP_ATTRIBUTE")
+        if value is not None and (not isinstance(value, str) or not value):
+            raise ConfigError(
+                f"config key MESSAGE_GROUP_ATTRIBUTE must be an attribute name, got {value!r}"
+            )
+        return value
 
     @property
     def wait_time_seconds(self) -> int:
@@ -205,6 +216,7 @@ _SETTINGS = (
     "task_timeout_seconds",
     "liveness_interval_seconds",
     "payload_pointer_format",
+    "message_group_attribute",
     "log_format",
     "log_level",
     "public_config_keys",

@@ -10,6 +10,9 @@ lease is renewed here. A timeout fails the whole invocation: every record comes 
 the done ones too (processed again with the same ingestionId). To avoid that, with
 TASK_TIMEOUT_SECONDS set a record is only started while the invocation has at least that
 long left; the rest are reported as failures without being started.
+
+From a FIFO queue, a failed record is reported together with every later record of its
+message group (AWS requires this to keep the group in order); other groups go on.
 """
 
 from __future__ import annotations
@@ -19,9 +22,10 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from pylon.codec import inbound_from_lambda_record
+from pylon.codec import inbound_from_lambda_record, message_group_of
 from pylon.errors import MessageDecodeError
 from pylon.execution import Execution
+from pylon.group_order import GroupGate, HeldBackError, publish_in_group_order
 from pylon.models.messages import ObjectType
 from pylon.processing import MessagePath
 from pylon.wire import BatchItemFailure, BatchResponse, InboundMessage, LambdaSqsRecord
@@ -58,16 +62,24 @@ def handle_sqs_event(
     message_ids = [_message_id(record) for record in records]
     failures: list[BatchItemFailure] = []
     prepared: list[tuple[str, Execution]] = []
+    gate = GroupGate(message_ids)
     for index, (message_id, record) in enumerate(zip(message_ids, records, strict=True)):
         if _too_late_to_start(path, seconds_left):
             failures += _not_started(path, message_ids[index:])
             break
+        group = message_group_of(record.get("attributes"))
+        held = gate.held_back(group, message_id)
+        if held is not None:
+            logger.info("%s; reported as failed so SQS redelivers it in order", held)
+            failures.append({"itemIdentifier": message_id})
+            continue
         execution = _prepare(path, message_id, record)
         if execution is None:
+            gate.failed(group, message_id)
             failures.append({"itemIdentifier": message_id})
         else:
             prepared.append((message_id, execution))
-    return {"batchItemFailures": failures + _publish(path, prepared)}
+    return {"batchItemFailures": failures + _publish(path, prepared, gate)}
 
 
 def _prepare(path: MessagePath, message_id: str, record: LambdaSqsRecord) -> Execution | None:
@@ -81,13 +93,18 @@ def _prepare(path: MessagePath, message_id: str, record: LambdaSqsRecord) -> Exe
         return None
 
 
-def _publish(path: MessagePath, prepared: list[tuple[str, Execution]]) -> list[BatchItemFailure]:
+def _publish(
+    path: MessagePath, prepared: list[tuple[str, Execution]], gate: GroupGate
+) -> list[BatchItemFailure]:
     """Publish the prepared records' outputs together; the records that did not get out."""
-    errors = path.publish([execution for _, execution in prepared])
+    errors = publish_in_group_order(path, [execution for _, execution in prepared], gate)
     failures: list[BatchItemFailure] = []
     for (message_id, execution), error in zip(prepared, errors, strict=True):
-        if error is not None:
+        if isinstance(error, HeldBackError):
+            logger.info("%s; reported as failed so SQS redelivers it in order", error)
+        elif error is not None:
             log_failure(execution.inbound, message_id, error)
+        if error is not None:
             failures.append({"itemIdentifier": message_id})
     return failures
 

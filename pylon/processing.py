@@ -131,6 +131,10 @@ class MessagePath:
         self._finish(executions, errors)
         return errors
 
+    def finish_unpublished(self, execution: Execution, error: BaseException) -> None:
+        """Finish (hooks told) a prepared execution that will not be published now."""
+        self._hooks.after_message(execution, error)
+
     def _finish(
         self, executions: Sequence[Execution], errors: Sequence[BaseException | None]
     ) -> None:

@@ -14,6 +14,7 @@ from pylon.aws.s3 import S3Store
 from pylon.aws.sns import SnsTopic
 from pylon.aws.sqs import SqsQueue
 from pylon.config import ComponentConfig, ComponentKind
+from pylon.fifo import FifoHook, GroupOf, is_fifo
 from pylon.hooks import Hook, Hooks
 from pylon.lineage import LineageHook
 from pylon.logs import configure_logging
@@ -35,8 +36,12 @@ def build_runtime(
     task_name: str,
     config: ComponentConfig,
     session: boto3.session.Session | None = None,
+    message_group: GroupOf | None = None,
 ) -> Runtime:
-    """The runtime of one component; its AWS clients come from `session` (default: a new one)."""
+    """The runtime of one component; its AWS clients come from `session` (default: a new one).
+
+    `message_group` chooses the group of each output when the output topic is FIFO.
+    """
     config.check_settings()
     configure_logging(config.log_format, config.log_level, config.secret_values)
     # One session for all clients: each session loads botocore's endpoint and model data
@@ -49,7 +54,7 @@ def build_runtime(
         config,
         s3,
         _publisher(kind, config, task_name, session),
-        Hooks(_hooks(kind, config, s3)),
+        Hooks(_hooks(kind, config, s3, task_name, message_group)),
     )
     queue = (
         SqsQueue(config.input_queue, new_client("sqs", session))
@@ -70,8 +75,18 @@ def _publisher(
     return SnsTopic(config.output_topic_arn, new_client("sns", session))
 
 
-def _hooks(kind: ComponentKind, config: ComponentConfig, s3: S3Store) -> list[Hook]:
+def _hooks(
+    kind: ComponentKind,
+    config: ComponentConfig,
+    s3: S3Store,
+    task_name: str,
+    message_group: GroupOf | None,
+) -> list[Hook]:
     hooks: list[Hook] = [TimingHook()]
+    if kind is not ComponentKind.SINK and is_fifo(config.output_topic_arn):
+        # First in the list, so its before_publish runs last: after offloading, on the
+        # wires that actually go out.
+        hooks.insert(0, FifoHook(task_name, message_group, config.message_group_attribute))
     if kind is not ComponentKind.SINK:
         # Sinks record no ingestion step and publish nothing to offload.
         hooks += [

@@ -75,6 +75,8 @@ class InboundMessage:
     body: str
     attributes: dict[str, str] = field(default_factory=dict)
     receive_count: int = 1
+    # Set only for messages from a FIFO queue: the group AWS keeps in order.
+    group_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,9 @@ class WireMessage:
 
     body: str
     attributes: dict[str, str] = field(default_factory=dict)
+    # Only for FIFO topics and queues (see `pylon.fifo`); None for standard ones.
+    group_id: str | None = None
+    deduplication_id: str | None = None
 
     @functools.cached_property
     def size_bytes(self) -> int:

@@ -23,10 +23,12 @@ from dataclasses import dataclass, field
 from botocore.exceptions import BotoCoreError, ClientError
 
 from pylon.aws.sqs import SqsQueue
-from pylon.codec import inbound_from_sqs
+from pylon.codec import inbound_from_sqs, message_group_of
 from pylon.deletes import BackgroundDeletes, delete_done
 from pylon.errors import PylonError
 from pylon.execution import Execution
+from pylon.fifo import is_fifo
+from pylon.group_order import GroupGate, HeldBackError, ReceiveSize, publish_in_group_order
 from pylon.leases import HeldBatch, LeaseKeeper
 from pylon.logs import Liveness
 from pylon.processing import MessagePath
@@ -50,11 +52,13 @@ class BatchOutcome:
     succeeded: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
     released: list[str] = field(default_factory=list)
+    # FIFO: behind a failed message of their group, handed back to wait for it.
+    held_back: list[str] = field(default_factory=list)
 
     @property
     def count(self) -> int:
         """How many messages the batch held."""
-        return len(self.succeeded) + len(self.failed) + len(self.released)
+        return len(self.succeeded) + len(self.failed) + len(self.released) + len(self.held_back)
 
 
 def log_failure(inbound: InboundMessage | None, message_id: str, error: BaseException) -> None:
@@ -78,6 +82,12 @@ class QueueWorker:
         self._path = path
         self._queue = queue
         self._leases = leases or LeaseKeeper.for_config(queue, path.config)
+        # Two leases: a failed message comes back after one, and may fail again.
+        self._receive_size = ReceiveSize(
+            is_fifo(queue.name_or_url),
+            path.config.max_messages,
+            lambda: 2.0 * self._leases.lease_seconds,
+        )
 
     def run_once(self, stop: StopSignal | None = None) -> BatchOutcome:
         """Receive one batch (long polling) and process it; its deletes are done on return."""
@@ -86,9 +96,12 @@ class QueueWorker:
     def _poll(self, stop: StopSignal, delete: Delete) -> BatchOutcome:
         config = self._path.config
         raw_messages = self._queue.receive(
-            config.max_messages, config.wait_time_seconds, config.visibility_timeout
+            self._receive_size.next(), config.wait_time_seconds, config.visibility_timeout
         )
-        return self._process_batch(raw_messages, stop, delete)
+        outcome = self._process_batch(raw_messages, stop, delete)
+        if outcome.failed or outcome.held_back:
+            self._receive_size.failed()
+        return outcome
 
     def run_forever(self, stop: StopSignal, liveness: Liveness | None = None) -> None:
         """Poll until `stop`; a failed poll is logged and retried after a growing pause.
@@ -126,20 +139,29 @@ class QueueWorker:
         self, raw_messages: list[SqsMessage], stop: StopSignal, delete: Delete
     ) -> BatchOutcome:
         outcome = BatchOutcome()
+        # FIFO queues: a failure holds back the rest of its group.
+        gate = GroupGate([raw["MessageId"] for raw in raw_messages])
         with self._leases.hold(raw_messages) as held:
             prepared: list[tuple[SqsMessage, Execution]] = []
+            waiting: list[SqsMessage] = []
             for index, raw in enumerate(raw_messages):
                 if stop.requested:
                     self._release(raw_messages[index:], held, outcome)
                     break
+                group = message_group_of(raw.get("Attributes"))
+                if gate.held_back(group, raw["MessageId"]) is not None:
+                    waiting.append(raw)
+                    continue
                 held.start(raw)
                 execution = self._prepare(raw, outcome)
                 if execution is None:
                     held.failed(raw)
+                    gate.failed(group, raw["MessageId"])
                     continue
                 held.prepared(raw)
                 prepared.append((raw, execution))
-            delete(self._publish(prepared, held, outcome))
+            delete(self._publish(prepared, held, outcome, gate, waiting))
+            self._hold_back(waiting, held, outcome)
         return outcome
 
     def _prepare(self, raw: SqsMessage, outcome: BatchOutcome) -> Execution | None:
@@ -153,21 +175,43 @@ class QueueWorker:
             return None
 
     def _publish(
-        self, prepared: list[tuple[SqsMessage, Execution]], held: HeldBatch, outcome: BatchOutcome
+        self,
+        prepared: list[tuple[SqsMessage, Execution]],
+        held: HeldBatch,
+        outcome: BatchOutcome,
+        gate: GroupGate,
+        waiting: list[SqsMessage],
     ) -> list[str]:
         """Publish the outputs of all prepared messages; the receipt handles of the done."""
         executions = [execution for _, execution in prepared]
+        errors = publish_in_group_order(self._path, executions, gate)
         done: list[str] = []
-        for (raw, execution), error in zip(prepared, self._path.publish(executions), strict=True):
-            if error is not None:
+        for (raw, execution), error in zip(prepared, errors, strict=True):
+            if isinstance(error, HeldBackError):
+                waiting.append(raw)
+            elif error is not None:
                 log_failure(execution.inbound, raw["MessageId"], error)
                 outcome.failed.append(raw["MessageId"])
                 held.failed(raw)
-                continue
-            outcome.succeeded.append(raw["MessageId"])
-            done.append(raw["ReceiptHandle"])
-            held.succeeded(raw)
+            else:
+                outcome.succeeded.append(raw["MessageId"])
+                done.append(raw["ReceiptHandle"])
+                held.succeeded(raw)
         return done
+
+    def _hold_back(self, waiting: list[SqsMessage], held: HeldBatch, outcome: BatchOutcome) -> None:
+        """FIFO: hand back the messages behind a failure of their group. AWS keeps the group
+        locked while the failed one is in flight, so they come again after it, in order."""
+        if not waiting:
+            return
+        held.released(waiting)
+        self._queue.release([raw["ReceiptHandle"] for raw in waiting])
+        outcome.held_back.extend(raw["MessageId"] for raw in waiting)
+        logger.info(
+            "%d message(s) handed back to wait for an earlier failed message of their "
+            "group (FIFO order)",
+            len(waiting),
+        )
 
     def _delete(self, receipt_handles: list[str]) -> None:
         delete_done(self._queue, receipt_handles)

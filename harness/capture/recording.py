@@ -64,12 +64,19 @@ def capture(
     session: boto3.session.Session | None = None,
     on_message: OnMessage | None = None,
     hold_seconds: int = DEFAULT_HOLD_SECONDS,
+    on_ready: Callable[[], object] | None = None,
 ) -> CaptureReport:
-    """Write what `target` holds or publishes to `writer` until `stop`; see StopWhen."""
+    """Write what `target` holds or publishes to `writer` until `stop`; see StopWhen.
+
+    `on_ready` is called once a topic's tap is subscribed: what is published from then
+    on is captured.
+    """
     session = session or boto3.session.Session()
     recorder = _Recorder(target, session, writer, on_message)
     if target.kind == "topic":
         with TopicTap(target.address, session) as tap:
+            if on_ready is not None:
+                on_ready()
             recorder.run(_batches(tap.receive, stop, drained_ends=False), stop)
         return recorder.report
     peek = QueuePeek(target.address, hold_seconds, session)

@@ -34,6 +34,7 @@ from pylon.aws.batching import MAX_BATCH_BYTES, MAX_BATCH_ENTRIES
 from pylon.aws.clients import new_client
 from pylon.codec import EXTENDED_PAYLOAD_SIZE, MAX_ATTRIBUTES
 from pylon.errors import PayloadError
+from pylon.fifo import check_group_id, is_fifo
 from pylon.models.messages import PayloadType
 from pylon.payloads import SNS_MAX_MESSAGE_BYTES
 from pylon.s3_pointer import PointerFormat, S3Location, pointer_body, pointer_format
@@ -141,8 +142,13 @@ def replay(
     payload_s3_path: str | None = None,
     session: boto3.session.Session | None = None,
     on_sent: Callable[[CapturedMessage], None] | None = None,
+    group_id: str | None = None,
 ) -> ReplayReport:
     """Send the capture's messages to `target`; see the module docstring.
+
+    Into a FIFO target each message goes in its captured message group (or `group_id`,
+    for a capture from a standard queue), in capture order, with a fresh de-duplication
+    id: a replay is meant to deliver again.
 
     A corrupt line raises CaptureFormatError (naming file and line) before anything is
     sent; with `skip_bad_lines` the other lines are sent and the bad ones listed in the
@@ -153,7 +159,7 @@ def replay(
     if not skip_bad_lines:
         _check_every_line(path)
     reader = CaptureReader(path, skip_bad_lines=skip_bad_lines)
-    sender = _Sender(target, session, Pacer(rate))
+    sender = _Sender(target, session, Pacer(rate), _fifo_group(target, group_id))
     payloads = _PayloadRestorer(
         OutgoingPayloads(
             S3Location.parse(payload_s3_path or DEFAULT_PAYLOAD_S3_PATH, "replay payload location"),
@@ -275,8 +281,15 @@ def _pointer_format(body: str) -> PointerFormat | None:
 class _Sender:
     """Batches of up to 10 (one at a time when paced), every failed entry reported."""
 
-    def __init__(self, target: Target, session: boto3.session.Session, pacer: Pacer) -> None:
+    def __init__(
+        self,
+        target: Target,
+        session: boto3.session.Session,
+        pacer: Pacer,
+        group: Callable[[CapturedMessage, int], str] | None = None,
+    ) -> None:
         self._target = target
+        self._group = group
         self._client: Any = new_client("sqs" if target.kind == "queue" else "sns", session)
         self._pacer = pacer
         self._pending: list[tuple[int, CapturedMessage]] = []
@@ -298,7 +311,7 @@ class _Sender:
             return
         try:
             response = self._request(
-                [_entry(self._target.kind, i, m) for i, (_, m) in enumerate(pending)]
+                [self._entry(i, line, m) for i, (line, m) in enumerate(pending)]
             )
         except (ClientError, BotoCoreError) as exc:
             raise ReplayError(
@@ -313,6 +326,13 @@ class _Sender:
             )
             raise ReplayError(f"{self._target.kind} {self._target.name} refused {details}")
 
+    def _entry(self, index: int, line: int, message: CapturedMessage) -> dict[str, Any]:
+        entry = _entry(self._target.kind, index, message)
+        if self._group is not None:
+            entry["MessageGroupId"] = self._group(message, line)
+            entry["MessageDeduplicationId"] = uuid.uuid4().hex
+        return entry
+
     def _request(self, entries: list[dict[str, Any]]) -> dict[str, Any]:
         if self._target.kind == "queue":
             result: dict[str, Any] = self._client.send_message_batch(
@@ -323,6 +343,32 @@ class _Sender:
                 TopicArn=self._target.address, PublishBatchRequestEntries=entries
             )
         return result
+
+
+def _fifo_group(
+    target: Target, group_id: str | None
+) -> Callable[[CapturedMessage, int], str] | None:
+    """For a FIFO target, how each message's group is chosen; None for a standard one."""
+    if not is_fifo(target.address):
+        if group_id is not None:
+            raise ReplayError(
+                f"{target.kind} {target.name} is not FIFO: --group-id applies only to FIFO targets"
+            )
+        return None
+    if group_id is not None:
+        check_group_id(group_id, "--group-id")
+
+    def group_of(message: CapturedMessage, line: int) -> str:
+        group = group_id or message.system_attributes.get("MessageGroupId")
+        if not group:
+            raise ReplayError(
+                f"line {line}: {target.kind} {target.name} is FIFO, and the message was "
+                "captured without a message group (from a standard queue or topic); "
+                "give one with --group-id"
+            )
+        return group
+
+    return group_of
 
 
 def _size(message: CapturedMessage) -> int:

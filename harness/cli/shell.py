@@ -72,3 +72,11 @@ def connect(endpoint_url: str | None, allow_remote: bool) -> AwsEndpoint:
 
 def optional_spec(path: Path | None) -> PipelineSpec | None:
     return load_spec(path) if path is not None else None
+
+
+def spec_with_warnings(path: Path) -> PipelineSpec:
+    """Load a spec, printing what AWS accepts but the user probably does not want."""
+    spec = load_spec(path)
+    for warning in spec.warnings():
+        err.print(f"[yellow]warning:[/yellow] {escape(warning)}")
+    return spec

@@ -12,10 +12,15 @@ from the dead-letter queue, so a failure in between leaves a duplicate, never a 
 message goes back to the queue its `DeadLetterQueueSourceArn` names (set by SQS when it
 moved the message) unless `to` names one. The moved message is a new SQS message with a
 new id, so a component that processes it records a new ingestionId.
+
+From a FIFO dead-letter queue, messages come out in group order and go back with their
+message group and a fresh de-duplication id (the original one may still be inside the
+five-minute window, where SQS would silently drop the redriven copy).
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
@@ -25,6 +30,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from harness.errors import HarnessError
 from pylon.aws.clients import new_client
+from pylon.fifo import is_fifo
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
@@ -37,7 +43,7 @@ SOURCE_ARN_ATTRIBUTE: Final = "DeadLetterQueueSourceArn"
 
 
 class RedriveError(HarnessError):
-    """A dead-letter queue cannot be redriven (missing queue, no destination, FIFO)."""
+    """A dead-letter queue cannot be redriven (a missing queue, no destination)."""
 
 
 @dataclass
@@ -96,11 +102,6 @@ class _Redrive:
         only: Collection[str] | None = None,
         edits: Mapping[str, Edit] | None = None,
     ) -> None:
-        if url.endswith(".fifo"):
-            raise RedriveError(
-                f"{url} is a FIFO queue; Pylon provisions standard queues and this redrive "
-                "does not keep FIFO ordering; use SQS's StartMessageMoveTask"
-            )
         self.sqs = sqs
         self.url = url
         self.to = _queue_url(sqs, to) if to else None
@@ -176,7 +177,12 @@ class _Redrive:
 
     def _move(self, destination: str, messages: list[MessageTypeDef]) -> None:
         """Send, then delete exactly the ones SQS accepted; release the others."""
-        entries: list[Any] = [self._entry(index, message) for index, message in enumerate(messages)]
+        messages = self._without_group(destination, messages)
+        if not messages:
+            return
+        entries: list[Any] = [
+            self._entry(index, message, destination) for index, message in enumerate(messages)
+        ]
         response = self.sqs.send_message_batch(QueueUrl=destination, Entries=entries)
         sent = [messages[int(ok["Id"])] for ok in response.get("Successful", [])]
         refused = {
@@ -193,22 +199,37 @@ class _Redrive:
         for index, reason in refused.items():
             self._leave([messages[index]], f"sending to {destination} failed: {reason}")
 
-    def _entry(self, index: int, message: MessageTypeDef) -> dict[str, Any]:
+    def _entry(self, index: int, message: MessageTypeDef, destination: str) -> dict[str, Any]:
         edit = self._edits.get(message["MessageId"])
-        if edit is None:
-            return {
-                "Id": str(index),
-                "MessageBody": message["Body"],
-                "MessageAttributes": message.get("MessageAttributes", {}),
-            }
-        return {
+        entry: dict[str, Any] = {
             "Id": str(index),
-            "MessageBody": edit.body,
-            "MessageAttributes": {
+            "MessageBody": message["Body"],
+            "MessageAttributes": message.get("MessageAttributes", {}),
+        }
+        if edit is not None:
+            entry["MessageBody"] = edit.body
+            entry["MessageAttributes"] = {
                 name: {"DataType": "String", "StringValue": value}
                 for name, value in edit.attributes.items()
-            },
-        }
+            }
+        if is_fifo(destination):
+            entry["MessageGroupId"] = message.get("Attributes", {})["MessageGroupId"]
+            entry["MessageDeduplicationId"] = uuid.uuid4().hex
+        return entry
+
+    def _without_group(
+        self, destination: str, messages: list[MessageTypeDef]
+    ) -> list[MessageTypeDef]:
+        """A FIFO destination needs a group: messages from a standard queue have none."""
+        if not is_fifo(destination):
+            return messages
+        grouped = [m for m in messages if m.get("Attributes", {}).get("MessageGroupId")]
+        self._leave(
+            [m for m in messages if m not in grouped],
+            f"{destination} is a FIFO queue and the message has no message group "
+            "(it did not come from a FIFO queue)",
+        )
+        return grouped
 
     def _leave(self, messages: Sequence[MessageTypeDef], reason: str) -> None:
         self._kept.extend(messages)

@@ -9,7 +9,7 @@ import boto3
 
 from harness.errors import HarnessError
 from harness.messaging.payloads import OutgoingPayloads
-from harness.messaging.sending import publish_message, send_message
+from harness.messaging.sending import FifoIds, publish_message, send_message
 from harness.spec import PipelineSpec
 from pylon.models.messages import BaseMessage
 
@@ -24,11 +24,17 @@ class Target:
     name: str
     address: str  # queue URL or topic ARN
 
-    def send(self, message: BaseMessage, payloads: OutgoingPayloads | None = None) -> str:
+    def send(
+        self,
+        message: BaseMessage,
+        payloads: OutgoingPayloads | None = None,
+        fifo: FifoIds | None = None,
+    ) -> str:
         """Send (a queue) or publish (a topic); a body over the limit goes to `payloads`."""
         if self.kind == "queue":
-            return f"(message id {send_message(self.address, message, payloads=payloads)})"
-        publish_message(self.address, message, payloads=payloads)
+            message_id = send_message(self.address, message, payloads=payloads, fifo=fifo)
+            return f"(message id {message_id})"
+        publish_message(self.address, message, payloads=payloads, fifo=fifo)
         return "(published)"
 
 

@@ -32,6 +32,7 @@ from pylon.aws.s3 import S3Store
 from pylon.aws.sqs import SqsQueue
 from pylon.codec import decode
 from pylon.errors import PylonError
+from pylon.fifo import FIFO_SUFFIX, is_fifo
 from pylon.models.messages import BaseMessage
 from pylon.payloads import resolve_body
 from pylon.wire import InboundMessage, SqsMessage
@@ -68,7 +69,13 @@ class TopicTap(Closing):
         self._sqs: SQSClient = new_client("sqs", session)
         self._sns: SNSClient = new_client("sns", session)
         name = f"pylon-tap-{uuid.uuid4().hex[:12]}"
-        self.queue_url = self._sqs.create_queue(QueueName=name)["QueueUrl"]
+        if is_fifo(topic_arn):
+            # A FIFO tap keeps the topic's order per group (and its de-duplication).
+            self.queue_url = self._sqs.create_queue(
+                QueueName=f"{name}{FIFO_SUFFIX}", Attributes={"FifoQueue": "true"}
+            )["QueueUrl"]
+        else:
+            self.queue_url = self._sqs.create_queue(QueueName=name)["QueueUrl"]
         try:
             self.subscription_arn = self._subscribe()
         except BaseException:

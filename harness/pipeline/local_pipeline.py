@@ -22,7 +22,7 @@ from harness.lifecycle import Running
 from harness.lineage.recorder import with_lineage_recorder
 from harness.lineage.store import LineageStore
 from harness.messaging.payloads import OutgoingPayloads, payload_location
-from harness.messaging.sending import publish_message, send_message
+from harness.messaging.sending import FifoIds, publish_message, send_message
 from harness.pipeline.runners import (
     ComponentRunners,
     RunnerFactory,
@@ -205,19 +205,35 @@ class LocalPipeline(Running):
             )
         return self.provisioned
 
-    def send(self, component: str, message: BaseMessage) -> str:
+    def send(
+        self,
+        component: str,
+        message: BaseMessage,
+        group_id: str | None = None,
+        deduplication_id: str | None = None,
+    ) -> str:
         """Send straight to a component's input queue (bypassing topics and filters).
 
         A body over SNS's limit is offloaded under the spec's `payloads.s3_path`, as a
-        component would offload it (and refused, saying so, when the spec has none).
+        component would offload it (and refused, saying so, when the spec has none). A
+        FIFO queue needs `group_id` (see `harness.messaging.sending.FifoIds`).
         """
         queue = self._queue_of(component)
-        return send_message(queue, message, self._session, self._outgoing_payloads())
+        fifo = FifoIds(group_id, deduplication_id)
+        return send_message(queue, message, self._session, self._outgoing_payloads(), fifo)
 
-    def publish(self, topic: str, message: BaseMessage) -> None:
-        """Publish on a topic by its spec name (before prefixing); large bodies as `send`."""
+    def publish(
+        self,
+        topic: str,
+        message: BaseMessage,
+        group_id: str | None = None,
+        deduplication_id: str | None = None,
+    ) -> None:
+        """Publish on a topic by its spec name (before prefixing); large bodies and FIFO
+        ids as `send`."""
         arn = self.topic_arn(topic)
-        publish_message(arn, message, self._session, self._outgoing_payloads())
+        fifo = FifoIds(group_id, deduplication_id)
+        publish_message(arn, message, self._session, self._outgoing_payloads(), fifo)
 
     def topic_arn(self, topic: str) -> str:
         prefixed = topic if topic in self.resources.topics else f"{self._prefix}{topic}"

@@ -29,6 +29,7 @@ from harness.endpoints import AwsEndpoint, is_loopback
 from harness.errors import HarnessError
 from harness.spec import ComponentSpec, FilterScope, PipelineSpec, Subscription
 from pylon.aws.clients import new_client
+from pylon.fifo import is_fifo
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -216,7 +217,20 @@ class _Provisioner:
         )
 
     def _topic(self, name: str) -> str:
-        return self.clients.sns.create_topic(Name=name)["TopicArn"]
+        """Create (or find) the topic; a `.fifo` one as a FIFO topic.
+
+        FifoTopic can only be given at creation; ContentBasedDeduplication is set apart,
+        so changing it in the spec updates the existing topic instead of failing.
+        """
+        sns = self.clients.sns
+        if not is_fifo(name):
+            return sns.create_topic(Name=name)["TopicArn"]
+        arn = sns.create_topic(Name=name, Attributes={"FifoTopic": "true"})["TopicArn"]
+        deduplicated = "true" if name in self.spec.deduplicated_topics else "false"
+        sns.set_topic_attributes(
+            TopicArn=arn, AttributeName="ContentBasedDeduplication", AttributeValue=deduplicated
+        )
+        return arn
 
     def _component(self, component: ComponentSpec) -> ProvisionedComponent:
         queue = self._input_queue(component)
@@ -254,7 +268,9 @@ class _Provisioner:
         try:
             url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
         except sqs.exceptions.QueueDoesNotExist:
-            url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+            # FifoQueue is fixed at creation (SetQueueAttributes refuses it).
+            created = {**attributes, "FifoQueue": "true"} if is_fifo(name) else attributes
+            url = sqs.create_queue(QueueName=name, Attributes=created)["QueueUrl"]
         else:
             sqs.set_queue_attributes(QueueUrl=url, Attributes=attributes)
         self.queues[name] = url
@@ -395,10 +411,14 @@ def config_parameter_name(spec: PipelineSpec, component: ComponentSpec) -> str:
 
 def _input_attributes(component: ComponentSpec, dlq_arn: str) -> QueueAttributes:
     redrive = {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": component.max_receive_count}
-    return {
+    attributes: QueueAttributes = {
         "VisibilityTimeout": str(component.visibility_timeout),
         "RedrivePolicy": json.dumps(redrive),
     }
+    if component.fifo:
+        deduplicated = component.content_based_deduplication
+        attributes["ContentBasedDeduplication"] = "true" if deduplicated else "false"
+    return attributes
 
 
 def _queue_arn(sqs: SQSClient, url: str) -> str:

@@ -24,6 +24,9 @@ key path and the problem (`pipeline.yaml: components.parser.subscribe[0].filter:
         type: sink
         entrypoint: examples.docs.writer:writeToLake
         subscribe: [{topic: assets, filter: {objectType: [dataAsset]}}]
+
+FIFO: a topic or queue whose name ends in `.fifo` is a FIFO one; `fifo: true` on a
+component names its input queue `<name>-in.fifo` (and its DLQ `<name>-in-dlq.fifo`).
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ import yaml
 
 from harness.errors import HarnessError
 from pylon.config import ComponentKind
+from pylon.fifo import FIFO_SUFFIX, is_fifo
 
 
 class SpecError(HarnessError):
@@ -59,12 +63,15 @@ KIND_NAMES = {
     "sink": ComponentKind.SINK,
 }
 _NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+# Queues and topics may be FIFO ones, whose AWS names end in `.fifo`.
+_RESOURCE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}(\.fifo)?$")
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _ENTRYPOINT = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 _COMPONENT_KEYS = {
     "type", "entrypoint", "input_queue", "subscribe", "output_topic", "config", "env",
     "config_in_ssm", "max_receive_count", "visibility_timeout", "mode",
-    "function_timeout", "batch_size", "batch_window", "buckets",
+    "function_timeout", "batch_size", "batch_window", "buckets", "fifo",
+    "content_based_deduplication",
 }  # fmt: skip
 _TOP_KEYS = {
     "name",
@@ -138,6 +145,14 @@ class ComponentSpec:
     # Buckets of the spec the component reads or writes itself (beyond the payload
     # bucket): what its IAM role is granted in the CloudFormation export.
     buckets: tuple[str, ...] = ()
+    # FIFO input queues only: SQS derives the de-duplication id from the body (a SHA-256)
+    # when a sender gives none.
+    content_based_deduplication: bool = False
+
+    @property
+    def fifo(self) -> bool:
+        """Its input queue is a FIFO queue (and so is its dead-letter queue)."""
+        return self.input_queue is not None and is_fifo(self.input_queue)
 
     @property
     def lambda_timeout(self) -> int:
@@ -154,7 +169,13 @@ class ComponentSpec:
 
     @property
     def dead_letter_queue(self) -> str | None:
-        return f"{self.input_queue}-dlq" if self.input_queue else None
+        """`<queue>-dlq`, or `<queue>-dlq.fifo` for a FIFO queue (AWS: a FIFO queue's DLQ
+        must be FIFO too)."""
+        if not self.input_queue:
+            return None
+        if self.fifo:
+            return f"{self.input_queue.removesuffix(FIFO_SUFFIX)}-dlq{FIFO_SUFFIX}"
+        return f"{self.input_queue}-dlq"
 
 
 @dataclass(frozen=True)
@@ -164,10 +185,24 @@ class PipelineSpec:
     buckets: tuple[str, ...] = ()
     parameters: tuple[ParameterSpec, ...] = ()
     topics: tuple[str, ...] = ()
+    # FIFO topics (listed under `topics` as mappings) on which SNS derives the
+    # de-duplication id from the body when a publisher gives none.
+    deduplicated_topics: frozenset[str] = frozenset()
     payload_s3_path: str | None = None
     lineage_table: str | None = None
     services: Mapping[str, ServiceSpec] = field(default_factory=dict)
     source: str = "<dict>"
+
+    def warnings(self) -> list[str]:
+        """What AWS accepts but the user probably does not want (printed by provision/up)."""
+        return [
+            f"{self.source}: components.{component.name}.subscribe[{index}]: FIFO topic "
+            f"{subscription.topic!r} feeds the standard queue {component.input_queue!r}: "
+            "delivery works, but the order per message group is lost"
+            for component in self.components.values()
+            for index, subscription in enumerate(component.subscriptions)
+            if is_fifo(subscription.topic) and not component.fifo
+        ]
 
     @property
     def all_topics(self) -> list[str]:
@@ -192,6 +227,7 @@ class PipelineSpec:
                 dataclasses.replace(p, name=rename.parameter(p.name)) for p in self.parameters
             ),
             topics=tuple(f"{prefix}{t}" for t in self.topics),
+            deduplicated_topics=frozenset(f"{prefix}{t}" for t in self.deduplicated_topics),
             payload_s3_path=rename.s3_path(self.payload_s3_path),
             lineage_table=f"{prefix}{self.lineage_table}" if self.lineage_table else None,
         )
@@ -277,6 +313,10 @@ def spec_from_dict(data: Any, source: str = "<dict>") -> PipelineSpec:
     if not components_raw:
         check.fail("components", "at least one component is required")
     components = {n: _component(check, str(n), c) for n, c in components_raw.items()}
+    topics = [
+        _topic(check, t, f"topics[{i}]")
+        for i, t in enumerate(check.list(mapping.get("topics"), "topics"))
+    ]
     payloads = check.mapping(mapping.get("payloads"), "payloads")
     check.known_keys(payloads, {"s3_path"}, "payloads")
     spec = PipelineSpec(
@@ -290,10 +330,8 @@ def spec_from_dict(data: Any, source: str = "<dict>") -> PipelineSpec:
             _parameter(check, p, f"parameters[{i}]")
             for i, p in enumerate(check.list(mapping.get("parameters"), "parameters"))
         ),
-        topics=tuple(
-            check.name(t, f"topics[{i}]")
-            for i, t in enumerate(check.list(mapping.get("topics"), "topics"))
-        ),
+        topics=tuple(name for name, _ in topics),
+        deduplicated_topics=frozenset(name for name, deduplicated in topics if deduplicated),
         payload_s3_path=_s3_path(check, payloads.get("s3_path"), "payloads.s3_path"),
         lineage_table=_lineage(check, mapping.get("lineage")),
         services={
@@ -331,13 +369,15 @@ def _component(check: _Checker, name: str, raw: Any) -> ComponentSpec:
             f"{where}.mode",
             "a source cannot run in lambda mode locally (it has no queue to trigger it)",
         )
-    return ComponentSpec(
+    fifo = check.boolean(data.get("fifo", False), f"{where}.fifo")
+    _forbid(check, data, where, "fifo", not has_input, "a source has no input queue to make FIFO")
+    spec = ComponentSpec(
         name=name,
         kind=kind,
         entrypoint=entrypoint,
-        input_queue=check.name(data.get("input_queue", f"{name}-in"), f"{where}.input_queue") if has_input else None,
+        input_queue=_input_queue(check, data, name, fifo, where) if has_input else None,
         subscriptions=tuple(_subscription(check, s, f"{where}.subscribe[{i}]") for i, s in enumerate(check.list(data.get("subscribe"), f"{where}.subscribe"))),
-        output_topic=check.name(data.get("output_topic", f"{name}-out"), f"{where}.output_topic") if has_output else None,
+        output_topic=check.resource_name(data.get("output_topic", f"{name}-out"), f"{where}.output_topic") if has_output else None,
         config=check.mapping(data.get("config"), f"{where}.config"),
         env={str(k): str(v) for k, v in check.mapping(data.get("env"), f"{where}.env").items()},
         config_in_ssm=check.boolean(data.get("config_in_ssm", False), f"{where}.config_in_ssm"),
@@ -348,7 +388,54 @@ def _component(check: _Checker, name: str, raw: Any) -> ComponentSpec:
         batch_size=check.integer(data.get("batch_size", 10), f"{where}.batch_size", 1, 10),
         batch_window=check.integer(data.get("batch_window", 0), f"{where}.batch_window", 0, 300),
         buckets=tuple(_bucket(check, b, f"{where}.buckets[{i}]") for i, b in enumerate(check.list(data.get("buckets"), f"{where}.buckets"))),
+        content_based_deduplication=check.boolean(data.get("content_based_deduplication", False), f"{where}.content_based_deduplication"),
     )  # fmt: skip
+    _check_fifo_component(check, spec, where)
+    return spec
+
+
+def _input_queue(check: _Checker, data: Mapping[str, Any], name: str, fifo: bool, where: str) -> str:
+    """The spec's input_queue, else `<name>-in` (`<name>-in.fifo` with `fifo: true`)."""
+    default = f"{name}-in{FIFO_SUFFIX}" if fifo else f"{name}-in"
+    queue = check.resource_name(data.get("input_queue", default), f"{where}.input_queue")
+    if fifo and not is_fifo(queue):
+        check.fail(
+            f"{where}.input_queue",
+            f"the component is `fifo: true`, so its queue name must end in .fifo, got {queue!r}",
+        )
+    return queue
+
+
+def _check_fifo_component(check: _Checker, spec: ComponentSpec, where: str) -> None:
+    if spec.content_based_deduplication and not spec.fifo:
+        check.fail(
+            f"{where}.content_based_deduplication",
+            f"only a FIFO queue de-duplicates; {spec.input_queue!r} is a standard queue "
+            "(set `fifo: true` or name the queue *.fifo)",
+        )
+    if spec.fifo and spec.mode is RunMode.LAMBDA and spec.batch_window:
+        check.fail(
+            f"{where}.batch_window",
+            f"must be 0 for a FIFO queue (AWS has no batching window for FIFO event sources), "
+            f"got {spec.batch_window}",
+        )
+
+
+def _topic(check: _Checker, raw: Any, where: str) -> tuple[str, bool]:
+    """A `topics:` entry: a name, or `{name: x.fifo, content_based_deduplication: true}`."""
+    if not isinstance(raw, dict):
+        return check.resource_name(raw, where), False
+    check.known_keys(raw, {"name", "content_based_deduplication"}, where)
+    name = check.resource_name(raw.get("name"), f"{where}.name")
+    deduplicated = check.boolean(
+        raw.get("content_based_deduplication", False), f"{where}.content_based_deduplication"
+    )
+    if deduplicated and not is_fifo(name):
+        check.fail(
+            f"{where}.content_based_deduplication",
+            f"only a FIFO topic de-duplicates; {name!r} is a standard topic (name it *.fifo)",
+        )
+    return name, deduplicated
 
 
 def _service(check: _Checker, name: str, raw: Any) -> ServiceSpec:
@@ -377,7 +464,7 @@ def _forbid(
 
 def _subscription(check: _Checker, raw: Any, where: str) -> Subscription:
     if isinstance(raw, str):
-        return Subscription(check.name(raw, where))
+        return Subscription(check.resource_name(raw, where))
     data = check.mapping(raw, where, required=True)
     check.known_keys(data, {"topic", "filter", "filter_scope", "raw"}, where)
     policy = data.get("filter")
@@ -387,7 +474,7 @@ def _subscription(check: _Checker, raw: Any, where: str) -> Subscription:
     if scope is FilterScope.BODY and policy is None:
         check.fail(f"{where}.filter_scope", "is `body`, but the subscription has no filter")
     return Subscription(
-        check.name(data.get("topic"), f"{where}.topic"),
+        check.resource_name(data.get("topic"), f"{where}.topic"),
         policy,
         scope,
         check.boolean(data.get("raw", True), f"{where}.raw"),
@@ -481,6 +568,11 @@ def _check_references(check: _Checker, spec: PipelineSpec) -> None:
                     f"components.{component.name}.subscribe[{index}].topic",
                     f"topic {subscription.topic!r} is not any component's output_topic nor listed under topics",
                 )
+            if component.fifo and not is_fifo(subscription.topic):
+                check.fail(
+                    f"components.{component.name}.subscribe[{index}].topic",
+                    f"the FIFO queue {component.input_queue!r} cannot subscribe to the standard topic {subscription.topic!r}: AWS refuses it (only a FIFO topic, *.fifo, can feed a FIFO queue)",
+                )
     queues = [c.input_queue for c in spec.components.values() if c.input_queue]
     duplicates = sorted({q for q in queues if queues.count(q) > 1})
     if duplicates:
@@ -529,6 +621,15 @@ class _Checker:
     def name(self, value: Any, where: str) -> str:
         if not isinstance(value, str) or not _NAME.match(value):
             self.fail(where, f"must be 1-64 letters, digits, '-' or '_', got {value!r}")
+        return str(value)
+
+    def resource_name(self, value: Any, where: str) -> str:
+        """A queue or topic name: like `name`, optionally ending in `.fifo`."""
+        if not isinstance(value, str) or not _RESOURCE_NAME.match(value):
+            self.fail(
+                where,
+                f"must be 1-64 letters, digits, '-' or '_' (a FIFO one ending in .fifo), got {value!r}",
+            )
         return str(value)
 
     def boolean(self, value: Any, where: str) -> bool:

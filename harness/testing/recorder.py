@@ -7,6 +7,7 @@ it sees exactly what consumers would see; it is deleted (with its subscription) 
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Callable
 
@@ -41,16 +42,16 @@ class TopicRecorder(Closing):
     def poll(self, wait_seconds: int = 0) -> list[BaseMessage]:
         """Drain what arrived so far into `messages`; return the new ones."""
         new: list[BaseMessage] = []
+        inbound: list[InboundMessage] = []
         batch = self._tap.receive(wait_seconds)
         while batch:
             for raw in batch:
-                inbound = inbound_from_sqs(raw)
-                new.append(decode_leniently(inbound, self._s3))
-                with self._lock:
-                    self.raw.append(inbound)
+                inbound.append(inbound_from_sqs(raw))
+                new.append(decode_leniently(inbound[-1], self._s3))
             # A full batch means more may be waiting (SQS hands out at most ten).
             batch = self._tap.receive() if len(batch) == _FULL_BATCH else []
-        with self._lock:
+        with self._lock:  # together, so `raw[i]` is always the wire form of `messages[i]`
+            self.raw.extend(inbound)
             self.messages.extend(new)
         return new
 
@@ -74,6 +75,36 @@ class TopicRecorder(Closing):
     def of_type(self, object_type: ObjectType) -> list[BaseMessage]:
         self.poll()
         return [m for m in self.messages if m.objectType is object_type]
+
+    def groups(self, object_type: ObjectType | None = None) -> dict[str, list[BaseMessage]]:
+        """A FIFO topic's messages per message group, in the order the topic delivered them
+        (messages of a standard topic have no group and are left out)."""
+        self.poll()
+        with self._lock:
+            pairs = list(zip(self.raw, self.messages, strict=True))
+        grouped: dict[str, list[BaseMessage]] = {}
+        for inbound, message in pairs:
+            if inbound.group_id is not None and object_type in (None, message.objectType):
+                grouped.setdefault(inbound.group_id, []).append(message)
+        return grouped
+
+    def assert_order_per_group(
+        self, key: Callable[[BaseMessage], object], object_type: ObjectType | None = None
+    ) -> dict[str, list[BaseMessage]]:
+        """Assert that within each group `key` of the messages only grows; return the groups.
+
+            recorder.assert_order_per_group(lambda m: int(m.attributes["seq"]))
+        """
+        grouped = self.groups(object_type)
+        for group, messages in grouped.items():
+            keys = [key(message) for message in messages]
+            for index, (before, after) in enumerate(itertools.pairwise(keys)):
+                if not before < after:  # type: ignore[operator]
+                    raise AssertionError(
+                        f"{self.topic_arn}: group {group!r} is out of order at position "
+                        f"{index + 1}: {before!r} then {after!r} (whole group: {keys})"
+                    )
+        return grouped
 
     def describe(self) -> str:
         """What was seen, for failure messages."""

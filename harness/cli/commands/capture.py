@@ -191,6 +191,13 @@ def replay_command(
         str | None,
         typer.Option(help="s3://bucket/prefix/ for re-uploaded S3 payloads (default: the spec's)."),
     ] = None,
+    group_id: Annotated[
+        str | None,
+        typer.Option(
+            help="FIFO target: send every message in this group (default: each message's "
+            "captured group)."
+        ),
+    ] = None,
     endpoint: EndpointOption = None,
     allow_remote: AllowRemote = False,
 ) -> None:
@@ -215,6 +222,7 @@ def replay_command(
                 skip_bad_lines=skip_bad_lines,
                 payload_s3_path=payload_s3_path or _replay_location(spec),
                 on_sent=lambda _: status.update(f"replayed into {target.kind} {target.name}…"),
+                group_id=group_id,
             )
         _print_replay_report(report, target)
 

@@ -9,11 +9,11 @@ from typing import Annotated
 import typer
 import yaml
 
-from harness.cli.shell import console, err, run_command
+from harness.cli.shell import console, err, run_command, spec_with_warnings
 from harness.cloudformation.export import Target, export_template
 from harness.cloudformation.importer import import_template
 from harness.cloudformation.template_io import dump_template, load_template
-from harness.spec import load_spec, spec_from_dict
+from harness.spec import spec_from_dict
 
 PANEL = "Deploying to AWS"
 
@@ -40,7 +40,7 @@ def export_cloudformation(
     """A deploy-ready CloudFormation template: queues, topics, roles, compute, alarms."""
 
     def action() -> None:
-        text = dump_template(export_template(load_spec(spec_file), target), as_json)
+        text = dump_template(export_template(spec_with_warnings(spec_file), target), as_json)
         if output is None:
             typer.echo(text, nl=False)
             return

@@ -8,7 +8,15 @@ from typing import Annotated
 import boto3
 import typer
 
-from harness.cli.shell import AllowRemote, EndpointOption, connect, console, progress, run_command
+from harness.cli.shell import (
+    AllowRemote,
+    EndpointOption,
+    connect,
+    console,
+    progress,
+    run_command,
+    spec_with_warnings,
+)
 from harness.cloudformation.deploy import (
     deploy,
     pipeline_from_outputs,
@@ -17,7 +25,6 @@ from harness.cloudformation.deploy import (
     stack_outputs,
 )
 from harness.cloudformation.export import Target
-from harness.spec import load_spec
 
 PANEL = "Deploying to AWS"
 
@@ -47,7 +54,7 @@ def deploy_command(
     """Create or update the stack from the exported template, then push every config."""
 
     def action() -> None:
-        spec = load_spec(spec_file)
+        spec = spec_with_warnings(spec_file)
         connect(endpoint, allow_remote)
         values = dict(_pair(p) for p in parameter or [])
         name = stack or stack_name_for(spec)
@@ -74,7 +81,7 @@ def config_push(
     """Write each component's PYLON_CONFIG as a SecureString, wired to the stack's outputs."""
 
     def action() -> None:
-        spec = load_spec(spec_file)
+        spec = spec_with_warnings(spec_file)
         connect(endpoint, allow_remote)
         session = boto3.session.Session()
         outputs = stack_outputs(session, stack or stack_name_for(spec))

@@ -15,13 +15,14 @@ from harness.cli.shell import (
     console,
     progress,
     run_command,
+    spec_with_warnings,
 )
 from harness.emulators.admin import wait_until_healthy
 from harness.emulators.init_hook import record_provisioning, write_hook
 from harness.emulators.selection import apply_to_environment, require_endpoint
 from harness.lineage.recorder import with_lineage_recorder
 from harness.provision import describe, provision
-from harness.spec import PipelineSpec, load_spec
+from harness.spec import PipelineSpec
 from harness.spec.local_defaults import with_local_defaults
 from harness.spec.overrides import (
     check_service_ports,
@@ -72,7 +73,7 @@ def provision_command(
 
     def action() -> None:
         ports = parse_service_ports(service or [])
-        spec = with_lineage_recorder(load_spec(spec_file))
+        spec = with_lineage_recorder(spec_with_warnings(spec_file))
         spec = with_config_in_ssm(spec) if config_in_ssm else spec
         spec = with_local_defaults(spec) if local_polling else spec
         if init_hook is not None:

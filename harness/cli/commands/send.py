@@ -16,6 +16,7 @@ from harness.cli.shell import (
     run_command,
 )
 from harness.messaging.payloads import OutgoingPayloads, payload_location
+from harness.messaging.sending import FifoIds
 from harness.messaging.targets import resolve_target, spec_target_name
 from pylon.codec import decode_body
 from pylon.models.messages import BaseMessage, ObjectType
@@ -50,6 +51,17 @@ def send(
         str | None,
         typer.Option(help="Offload a body over SNS's 256 KiB to this bucket (created if missing)."),
     ] = None,
+    group_id: Annotated[
+        str | None,
+        typer.Option(help="FIFO target: the message group (required there, refused elsewhere)."),
+    ] = None,
+    dedup_id: Annotated[
+        str | None,
+        typer.Option(
+            help="FIFO target: the de-duplication id (default: content-based where the target "
+            "has it on, else a fresh one)."
+        ),
+    ] = None,
     endpoint: EndpointOption = None,
     allow_remote: AllowRemote = False,
 ) -> None:
@@ -61,7 +73,8 @@ def send(
         resolved = resolve_target(spec_target_name(spec, target))
         message = _message(body, file, object_type, attribute or [])
         location = payload_location(spec.payload_s3_path if spec else None, payload_bucket, "send")
-        outcome = resolved.send(message, OutgoingPayloads(location) if location else None)
+        payloads = OutgoingPayloads(location) if location else None
+        outcome = resolved.send(message, payloads, FifoIds(group_id, dedup_id))
         console.print(f"sent to {resolved.kind} [bold]{resolved.name}[/bold] {outcome}")
 
     run_command(action)

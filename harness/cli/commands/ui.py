@@ -8,11 +8,10 @@ from typing import Annotated, Any
 
 import typer
 
-from harness.cli.shell import EndpointOption, connect, console, err, run_command
+from harness.cli.shell import EndpointOption, connect, console, err, run_command, spec_with_warnings
 from harness.inspector.extra import DEFAULT_PORT, server_module
 from harness.lineage.recorder import with_lineage_recorder
 from harness.provision import find_provisioned
-from harness.spec import load_spec
 
 PANEL = "Run a pipeline"
 
@@ -58,7 +57,7 @@ def ui_command(
 
     def action() -> None:
         web = server_module()
-        spec = with_lineage_recorder(load_spec(spec_file))
+        spec = with_lineage_recorder(spec_with_warnings(spec_file))
         aws = connect(endpoint, allow_remote=False)
         pipeline = find_provisioned(spec)
         recording = capture or web.default_capture(spec.name)

@@ -25,6 +25,7 @@ from harness.cli.shell import (
     err,
     progress,
     run_command,
+    spec_with_warnings,
 )
 from harness.cloudformation.deploy import stack_provisioner
 from harness.cloudformation.export import Target
@@ -37,7 +38,6 @@ from harness.pipeline.activity import wait_until_idle
 from harness.pipeline.local_pipeline import LocalPipeline, Runner
 from harness.pipeline.summary import summarise
 from harness.provision import ProvisionedPipeline, describe, provision
-from harness.spec import load_spec
 from harness.watch.health import QuietRetries
 from harness.watch.reloader import Reloader
 
@@ -148,7 +148,7 @@ class _Options:
 
 def _up(options: _Options) -> None:
     options.check()
-    spec = load_spec(options.spec_file)
+    spec = spec_with_warnings(options.spec_file)
     inspector = (
         _InspectorBeside(options.spec_file, options.ui_port)
         if options.ui_port is not None
