@@ -28,6 +28,7 @@ from harness.lineage.recorder import RECORDER_NAME, with_lineage_recorder
 from harness.provision import config_parameter_name, subscription_attributes
 from harness.spec import ComponentSpec, PipelineSpec
 from pylon.config import ComponentKind
+from pylon.fifo import is_fifo
 from pylon.s3_pointer import S3Location
 
 Template = dict[str, Any]
@@ -104,7 +105,11 @@ class _Export:
 
     def _topic(self, name: str) -> None:
         logical = names.topic(name)
-        self.resources[logical] = {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": name}}
+        properties: dict[str, Any] = {"TopicName": name}
+        if is_fifo(name):
+            properties["FifoTopic"] = True
+            properties["ContentBasedDeduplication"] = name in self.spec.deduplicated_topics
+        self.resources[logical] = {"Type": "AWS::SNS::Topic", "Properties": properties}
         self._output(f"{logical}Arn", ref(logical), f"ARN of topic {name}")
 
     def _bucket(self, name: str) -> None:
@@ -214,7 +219,8 @@ class _Export:
             "Properties": {
                 "QueueName": component.dead_letter_queue,
                 "MessageRetentionPeriod": DLQ_RETENTION_SECONDS,
-            },
+            }
+            | ({"FifoQueue": True} if component.fifo else {}),
         }
         self.resources[queue] = {
             "Type": "AWS::SQS::Queue",
@@ -226,7 +232,8 @@ class _Export:
                     "deadLetterTargetArn": get_att(dlq, "Arn"),
                     "maxReceiveCount": component.max_receive_count,
                 },
-            },
+            }
+            | _fifo_queue_properties(component),
         }
         self._output(f"{queue}Url", ref(queue), f"input queue of {name}")
         self._output(f"{dlq}Url", ref(dlq), f"dead-letter queue of {name}")
@@ -711,3 +718,9 @@ def _alarm(
     if dimensions:
         properties["Dimensions"] = dimensions
     return {"Type": "AWS::CloudWatch::Alarm", "Properties": properties}
+
+
+def _fifo_queue_properties(component: ComponentSpec) -> dict[str, Any]:
+    if not component.fifo:
+        return {}
+    return {"FifoQueue": True, "ContentBasedDeduplication": component.content_based_deduplication}

@@ -31,6 +31,7 @@ from harness.cloudformation.export import HANDLER, METADATA_KEY
 from harness.cloudformation.references import check_references, logical_id_of
 from harness.cloudformation.template_io import LoadedTemplate, TemplateError
 from harness.lineage.recorder import RECORDER_NAME
+from harness.spec import dead_letter_queue_name
 
 SAM_TRANSFORM = "AWS::Serverless-2016-10-31"
 # Resources the export derives from a spec: recognised, and not needed in one.
@@ -233,11 +234,13 @@ class _Importer:
         self.used.add(queue_id)
         properties = self.resources[queue_id].get("Properties") or {}
         settings: dict[str, Any] = {"input_queue": self._name(queue_id, "QueueName")}
+        if _true(properties.get("ContentBasedDeduplication")):
+            settings["content_based_deduplication"] = True
         redrive = properties.get("RedrivePolicy") or {}
         if redrive:
             settings["max_receive_count"] = int(redrive.get("maxReceiveCount", 3))
             dead_letter = logical_id_of(redrive.get("deadLetterTargetArn"))
-            expected = f"{settings['input_queue']}-dlq"
+            expected = dead_letter_queue_name(settings["input_queue"])
             if dead_letter and self._name(dead_letter, "QueueName") != expected:
                 self.unmapped[dead_letter] = (
                     f"Pylon names a dead-letter queue <queue>-dlq ({expected}); this one "
@@ -306,13 +309,22 @@ class _Importer:
     def _shared(self, components: dict[str, dict[str, Any]]) -> dict[str, Any]:
         shared: dict[str, Any] = {}
         outputs = {c.get("output_topic") for c in components.values()}
-        topics = [
-            self._name(logical_id, "TopicName") for logical_id in self._of_type("AWS::SNS::Topic")
-        ]
+        topics = {
+            self._name(logical_id, "TopicName"): _true(
+                (topic.get("Properties") or {}).get("ContentBasedDeduplication")
+            )
+            for logical_id, topic in self._of_type("AWS::SNS::Topic").items()
+        }
         self.used.update(self._of_type("AWS::SNS::Topic"))
-        external = [t for t in topics if t not in outputs]
-        if external:
-            shared["topics"] = external
+        # Listed: the topics no component outputs, and FIFO ones that de-duplicate by content
+        # (only a `topics:` entry can say so).
+        listed: list[Any] = [
+            {"name": name, "content_based_deduplication": True} if deduplicated else name
+            for name, deduplicated in topics.items()
+            if deduplicated or name not in outputs
+        ]
+        if listed:
+            shared["topics"] = listed
         buckets, payloads = self._buckets()
         if buckets:
             shared["buckets"] = buckets
@@ -391,3 +403,9 @@ def _extra(metadata: dict[str, Any]) -> dict[str, Any]:
     if metadata.get("buckets"):
         extra["buckets"] = list(metadata["buckets"])
     return extra
+
+
+def _true(value: Any) -> bool:
+    """A CloudFormation boolean: true, or the string "true" as YAML templates often write it."""
+    return value is True or str(value).lower() == "true"
+

@@ -14,6 +14,7 @@ import boto3
 
 from harness.inspector.store import Journey, Seen
 from harness.messaging.payloads import OutgoingPayloads, payload_location
+from harness.messaging.sending import FifoIdError, FifoIds
 from harness.messaging.targets import Target
 from harness.provision import ProvisionedPipeline
 from pylon.codec import PYLON_ATTRIBUTES, decode_body, encode
@@ -31,6 +32,7 @@ class MessageForm:
     object_type: str
     attributes: str
     body: str
+    group_id: str = ""  # FIFO targets only
 
 
 def parse_attributes(text: str) -> dict[str, str]:
@@ -93,7 +95,10 @@ def send(pipeline: ProvisionedPipeline, form: MessageForm, session: boto3.sessio
         raise FormError(f"no topic or queue {form.target!r} in this pipeline")
     location = payload_location(pipeline.spec.payload_s3_path, None, "send")
     payloads = OutgoingPayloads(location, session) if location else None
-    return target.send(message, payloads)
+    try:
+        return target.send(message, payloads, FifoIds(form.group_id.strip() or None))
+    except FifoIdError as error:
+        raise FormError(str(error).replace("--group-id", "the group field")) from None
 
 
 def replay_seen(pipeline: ProvisionedPipeline, seen: Seen, session: boto3.session.Session) -> str:
@@ -102,13 +107,21 @@ def replay_seen(pipeline: ProvisionedPipeline, seen: Seen, session: boto3.sessio
         name: {"DataType": seen.data_types.get(name, "String"), "StringValue": value}
         for name, value in seen.attributes.items()
     }
+    # FIFO: in the same group, with a fresh de-duplication id (a replay is meant to arrive).
+    fifo: dict[str, Any] = (
+        {"MessageGroupId": seen.group_id, "MessageDeduplicationId": uuid.uuid4().hex}
+        if seen.group_id
+        else {}
+    )
     if seen.where == "topic":
         arn = pipeline.topics[seen.name]
-        session.client("sns").publish(TopicArn=arn, Message=seen.body, MessageAttributes=attributes)
+        session.client("sns").publish(
+            TopicArn=arn, Message=seen.body, MessageAttributes=attributes, **fifo
+        )
         return f"published again on topic {seen.name}"
     url = pipeline.queues[seen.name]
     session.client("sqs").send_message(
-        QueueUrl=url, MessageBody=seen.body, MessageAttributes=attributes
+        QueueUrl=url, MessageBody=seen.body, MessageAttributes=attributes, **fifo
     )
     return f"sent again to queue {seen.name}"
 
@@ -241,4 +254,5 @@ def as_mapping(form: Mapping[str, Any]) -> MessageForm:
         object_type=str(form.get("object_type", "rawContent")),
         attributes=str(form.get("attributes", "")),
         body=str(form.get("body", "")),
+        group_id=str(form.get("group_id", "")),
     )

@@ -149,8 +149,9 @@ class PipelineObserver(Running):
         }
         sent = int(captured.system_attributes.get("SentTimestamp", time.time() * 1000))
         seen = Seen(
-            watch.where, watch.name, captured.message_id, captured.body, attributes, sent, types
-        )
+            watch.where, watch.name, captured.message_id, captured.body, attributes, sent, types,
+            captured.system_attributes.get("MessageGroupId"),
+        )  # fmt: skip
         self.store.add(seen)
         if watch.where == "topic" and self._writer is not None:
             self._writer.write(captured)

@@ -34,6 +34,7 @@ class Seen:
     attributes: dict[str, str]
     sent_at_ms: int
     data_types: dict[str, str] = field(default_factory=dict)  # attributes not of String type
+    group_id: str | None = None  # its message group, on a FIFO topic or queue
 
     @property
     def object_type(self) -> str:

@@ -14,6 +14,7 @@ from harness.spec.model import (
     ServiceSpec,
     SpecError,
     Subscription,
+    dead_letter_queue_name,
     load_spec,
     spec_from_dict,
 )
@@ -28,6 +29,7 @@ __all__ = [
     "ServiceSpec",
     "SpecError",
     "Subscription",
+    "dead_letter_queue_name",
     "load_spec",
     "spec_from_dict",
 ]

@@ -171,11 +171,14 @@ class ComponentSpec:
     def dead_letter_queue(self) -> str | None:
         """`<queue>-dlq`, or `<queue>-dlq.fifo` for a FIFO queue (AWS: a FIFO queue's DLQ
         must be FIFO too)."""
-        if not self.input_queue:
-            return None
-        if self.fifo:
-            return f"{self.input_queue.removesuffix(FIFO_SUFFIX)}-dlq{FIFO_SUFFIX}"
-        return f"{self.input_queue}-dlq"
+        return dead_letter_queue_name(self.input_queue) if self.input_queue else None
+
+
+def dead_letter_queue_name(queue: str) -> str:
+    """`<queue>-dlq`, keeping a FIFO queue's `.fifo` suffix last."""
+    if is_fifo(queue):
+        return f"{queue.removesuffix(FIFO_SUFFIX)}-dlq{FIFO_SUFFIX}"
+    return f"{queue}-dlq"
 
 
 @dataclass(frozen=True)
@@ -195,7 +198,7 @@ class PipelineSpec:
 
     def warnings(self) -> list[str]:
         """What AWS accepts but the user probably does not want (printed by provision/up)."""
-        return [
+        order_lost = [
             f"{self.source}: components.{component.name}.subscribe[{index}]: FIFO topic "
             f"{subscription.topic!r} feeds the standard queue {component.input_queue!r}: "
             "delivery works, but the order per message group is lost"
@@ -203,6 +206,15 @@ class PipelineSpec:
             for index, subscription in enumerate(component.subscriptions)
             if is_fifo(subscription.topic) and not component.fifo
         ]
+        shared_fate = [
+            f"{self.source}: components.{component.name}.batch_size: {component.batch_size} "
+            "records per batch from a FIFO queue: a record that keeps failing is retried with "
+            "the records behind it in its group, whose receives count too, so they reach the "
+            "dead-letter queue with it (AWS Lambda does the same); batch_size: 1 avoids that"
+            for component in self.components.values()
+            if component.fifo and component.mode is RunMode.LAMBDA and component.batch_size > 1
+        ]
+        return order_lost + shared_fate
 
     @property
     def all_topics(self) -> list[str]:

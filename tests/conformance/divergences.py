@@ -18,6 +18,14 @@ DIVERGENCES: dict[tuple[str, str], str] = {
         "moto does not set DeadLetterQueueSourceArn on a dead letter, so where it failed is "
         "unknown; `pylon dlq redrive --to QUEUE` still works"
     ),
+    ("FIFO queue refused on a standard topic", "embedded"): (
+        "MiniStack subscribes a FIFO queue to a standard topic, which AWS refuses; Pylon's "
+        "spec check refuses it before provisioning, on every backend"
+    ),
+    ("FIFO queue refused on a standard topic", "ministack-container"): (
+        "MiniStack subscribes a FIFO queue to a standard topic, which AWS refuses; Pylon's "
+        "spec check refuses it before provisioning, on every backend"
+    ),
 }
 
 # (feature, backend) -> what the reader of the table must know although the test passes.

@@ -9,13 +9,16 @@ suite and writes the README's "Backend conformance" table from the outcomes.
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 
 from examples.docs_pipeline.lake_writer import read_lake
 from harness.messaging.dlq import redrive
@@ -24,10 +27,12 @@ from harness.pipeline.local_pipeline import LocalPipeline
 from harness.pytest_plugin import EMULATOR_BACKENDS
 from harness.testing.waiting import wait_until
 from pylon import BaseMessage, ObjectType
-from pylon.codec import decode, inbound_from_sqs
+from pylon.aws.sns import SnsTopic
+from pylon.codec import decode, encode, inbound_from_sqs
 from pylon.config import ComponentKind, load_config
 from pylon.s3_pointer import S3Location
 from tests.conformance.components import POISON
+from tests.e2e.test_fifo import reading, seq, two_stages
 from tests.interop.extended_client_peer import digest, large_body
 
 pytestmark = [
@@ -383,3 +388,74 @@ def test_every_step_is_recorded_in_the_lineage_table(pylon_pipeline: Pipeline) -
     )
     chain = pipeline.lineage().wait_for_chain(str(echo.ingestionId))
     assert chain.artifact_names == ["hello", "echo"]
+
+
+# ---------------------------------------------------------------- FIFO
+
+
+@feature("FIFO order per group (two stages)")
+def test_fifo_order_per_group_survives_two_stages(pylon_pipeline: Pipeline) -> None:
+    pipeline = pylon_pipeline(two_stages())
+    wires = [
+        dataclasses.replace(encode(reading(group, number)), group_id=group, deduplication_id=f"{group}-{number}")
+        for number in range(10)
+        for group in ("north", "south")
+    ]  # fmt: skip
+    SnsTopic(pipeline.topic_arn("readings.fifo"), boto3.client("sns")).publish(wires)
+
+    stored = pipeline.recorder("stored.fifo")
+    stored.wait_for(20, lambda m: m.objectType is ObjectType.RAW_CONTENT, timeout_s=90)
+    groups = stored.assert_order_per_group(seq, ObjectType.RAW_CONTENT)
+    assert {group: [seq(m) for m in messages] for group, messages in groups.items()} == {
+        "north": list(range(10)),
+        "south": list(range(10)),
+    }
+
+
+@feature("FIFO de-duplication")
+def test_fifo_drops_a_repeated_deduplication_id(pylon_pipeline: Pipeline) -> None:
+    pipeline = pylon_pipeline(two_stages(), run="none")
+    for number, deduplication_id in ((0, "same"), (0, "same"), (1, "other")):
+        pipeline.publish("readings.fifo", reading("north", number), "north", deduplication_id)
+
+    received = receive_all(pipeline.resources.components["first"].queue_url or "", 2)
+
+    assert [m["MessageAttributes"]["seq"]["StringValue"] for m in received] == ["0", "1"]
+
+
+@feature("FIFO group held while a message is in flight")
+def test_a_message_in_flight_holds_back_the_rest_of_its_group(pylon_pipeline: Pipeline) -> None:
+    pipeline = pylon_pipeline(two_stages(), run="none")
+    url = pipeline.resources.components["first"].queue_url or ""
+    for group, number in (("a", 0), ("a", 1), ("b", 0)):
+        pipeline.send("first", reading(group, number), group_id=group)
+    sqs = boto3.client("sqs")
+
+    def receive(count: int) -> list[dict[str, Any]]:
+        return list(sqs.receive_message(
+            QueueUrl=url, MaxNumberOfMessages=count, VisibilityTimeout=30,
+            MessageAttributeNames=["All"], MessageSystemAttributeNames=["All"],
+        ).get("Messages", []))  # fmt: skip
+
+    (first,) = receive(1)
+    assert first["Attributes"]["MessageGroupId"] == "a"
+    others = receive(10)  # a/0 in flight: only group b may come
+    assert [m["Attributes"]["MessageGroupId"] for m in others] == ["b"]
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=first["ReceiptHandle"])
+    (then,) = receive(10)
+    assert then["MessageAttributes"]["seq"]["StringValue"] == "1"
+
+
+@feature("FIFO queue refused on a standard topic")
+def test_a_fifo_queue_cannot_subscribe_to_a_standard_topic(aws_env: Any) -> None:
+    sqs, sns = boto3.client("sqs"), boto3.client("sns")
+    name = f"conformance-{uuid.uuid4().hex[:8]}"
+    topic = sns.create_topic(Name=name)["TopicArn"]
+    url = sqs.create_queue(QueueName=f"{name}.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]
+    try:
+        with pytest.raises(ClientError):
+            sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn["QueueArn"])
+    finally:
+        sqs.delete_queue(QueueUrl=url)
+        sns.delete_topic(TopicArn=topic)

@@ -9,18 +9,20 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
+from typer.testing import CliRunner
 
 from harness.capture.format import CaptureWriter
 from harness.capture.recording import StopWhen, capture
 from harness.capture.replay import ReplayError, replay
+from harness.cli.main import app
 from harness.messaging.dlq import redrive
 from harness.messaging.sending import FifoIdError, FifoIds, send_message
 from harness.messaging.targets import Target
 from harness.pipeline.local_pipeline import LocalPipeline
 from harness.testing.waiting import wait_until
 from pylon import BaseMessage, ObjectType
+from tests.harness.test_dlq import receive_all
 
 Factory = Callable[..., LocalPipeline]
 FAST = {"WAIT_TIME_SECONDS": 1}
@@ -176,14 +178,7 @@ def test_a_component_choosing_an_overlong_group_dead_letters_its_messages_with_t
 
 def _drain(queue_url: str | None) -> list[dict[str, Any]]:
     assert queue_url is not None
-    response = boto3.client("sqs").receive_message(
-        QueueUrl=queue_url,
-        MaxNumberOfMessages=10,
-        WaitTimeSeconds=1,
-        MessageAttributeNames=["All"],
-        MessageSystemAttributeNames=["All"],
-    )
-    return list(response.get("Messages", []))
+    return receive_all(queue_url)
 
 
 def test_a_fifo_dead_letter_queue_is_redriven_in_group_order(pipeline: Factory) -> None:
@@ -255,3 +250,51 @@ def test_capture_and_replay_keep_groups_and_order(pipeline: Factory, tmp_path: P
     assert by_group == {"north": ["0", "1", "2"], "south": ["0", "1", "2"]}
     with pytest.raises(ReplayError, match="--group-id applies only to FIFO targets"):
         replay(path, Target("topic", "x", "arn:aws:sns:us-east-1:000000000000:x"), group_id="g")
+
+
+def test_pylon_send_takes_a_group_and_refuses_a_fifo_target_without_one(pipeline: Factory) -> None:
+    started = pipeline(two_stages(), run="none")
+    queue = started.resources.components["first"].queue_url
+    assert queue is not None
+    endpoint = ["--endpoint", started.endpoint.endpoint_url]
+    send = ["send", queue, "--body", "hello", "-a", "seq=0", *endpoint]
+
+    missing = CliRunner().invoke(app, send)
+    sent = CliRunner().invoke(app, [*send, "--group-id", "north", "--dedup-id", "hello-0"])
+
+    assert missing.exit_code == 1
+    message = " ".join(missing.output.split())  # rich wraps long lines
+    assert "needs a message group id, and none was given (give one with --group-id)" in message
+    assert sent.exit_code == 0, sent.output
+    (received,) = _drain(queue)
+    assert received["Attributes"]["MessageGroupId"] == "north"
+    assert received["Attributes"]["MessageDeduplicationId"] == "hello-0"
+
+
+@pytest.mark.parametrize("run", ["inprocess", "processes"])
+def test_in_lambda_mode_a_failing_record_holds_back_only_its_group(
+    pipeline: Factory, run: str
+) -> None:
+    # processes: deployed into the emulator's Lambda behind its own event source mapping;
+    # inprocess: the harness's mapping loop calls the handler. batch_size 1: with more, the
+    # records behind a failing one in its batch are received (and counted) with each of
+    # its retries, and dead-lettered with it, on AWS too (the spec warns).
+    spec = two_stages(first={"FAIL_SEQ": 2})
+    spec["components"]["first"]["batch_size"] = 1
+    spec["components"]["first"] |= {
+        "mode": "lambda",
+        "max_receive_count": 3,
+        "visibility_timeout": 6,
+    }
+    started = pipeline(spec, run=run)
+    for number in range(5):
+        for station in ("north", "south"):
+            started.publish("readings.fifo", reading(station, number), group_id=station)
+
+    stored = started.recorder("stored.fifo")
+    stored.wait_for(8, lambda m: m.objectType is ObjectType.RAW_CONTENT, timeout_s=120)
+    groups = stored.assert_order_per_group(seq, ObjectType.RAW_CONTENT)
+    assert {group: [seq(m) for m in messages] for group, messages in groups.items()} == {
+        "north": [0, 1, 3, 4],
+        "south": [0, 1, 3, 4],
+    }

@@ -331,7 +331,7 @@ INVALID: list[tuple[str, Mutation | str, str, str]] = [
         "bad queue name",
         _set("components.parser.input_queue", "parser in"),
         "components.parser.input_queue",
-        "must be 1-64 letters, digits, '-' or '_', got 'parser in'",
+        "must be 1-64 letters, digits, '-' or '_' (a FIFO one ending in .fifo), got 'parser in'",
     ),
     (
         "no components",

@@ -142,3 +142,9 @@ def test_wrong_ids_are_refused_before_sending(target: str, ids: FifoIds, problem
 def test_a_standard_target_without_ids_is_untouched() -> None:
     wire = WireMessage("b")
     assert with_fifo_ids(wire, "plain", None, never_asked) is wire
+
+
+def test_a_fifo_lambda_with_batches_is_warned_that_followers_share_a_failures_fate() -> None:
+    (warning,) = spec_from_dict(spec(fifo=True, mode="lambda")).warnings()
+    assert "components.stage.batch_size: 10 records per batch from a FIFO queue" in warning
+    assert spec_from_dict(spec(fifo=True, mode="lambda", batch_size=1)).warnings() == []

@@ -12,6 +12,7 @@ import json
 import re
 import uuid
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import boto3
@@ -393,3 +394,57 @@ def test_a_journey_exports_as_a_pytest_file(inspect_pipeline: InspectPipeline) -
     assert "attributes={'lang': 'en'}" in text and "== 'shouter'" in text
     nothing = inspected.get("/export/not-a-journey")
     assert nothing.status == 409 and b"no published input" in nothing.data
+
+
+# ---------------------------------------------------------------- FIFO
+
+FIFO_SPEC: dict[str, Any] = {
+    "name": "fifo-shouts",
+    "topics": ["words.fifo"],
+    "components": {
+        "shout": {
+            "type": "pipeline",
+            "entrypoint": "tests.inspector.components:shout",
+            "fifo": True,
+            "subscribe": [{"topic": "words.fifo", "filter": {"objectType": ["rawContent"]}}],
+            "output_topic": "shouted.fifo",
+        },
+    },
+}
+
+
+def test_a_fifo_pipeline_sends_with_a_group_shows_it_and_replays_into_it(
+    inspect_pipeline: InspectPipeline,
+) -> None:
+    inspected = inspect_pipeline(FIFO_SPEC)
+    topic = next(n for n in inspected.provisioned.topics if n.endswith("words.fifo"))
+    fields = {
+        "csrf": inspected.csrf, "target": f"topic:{topic}", "object_type": "rawContent",
+        "attributes": "", "body": "in order",
+    }  # fmt: skip
+
+    refused = inspected.post("/send", fields)
+    sent = inspected.post("/send", {**fields, "group_id": "station-7"})
+
+    assert refused.status == 422
+    assert "needs a message group id" in html.unescape(refused.data.decode())
+    assert "give one with the group field" in html.unescape(refused.data.decode())
+    assert sent.status == 303, sent.data[:500]
+    (output,) = inspected.pipeline.recorder("shouted.fifo").wait_for(
+        1, lambda m: m.objectType is ObjectType.RAW_CONTENT
+    )
+    assert output.body == "IN ORDER"
+    queue = queue_name(inspected, "shout")
+    assert "group station-7" in wait_for_page(inspected, f"/queues/{queue}", "in order")
+
+    source_id = ingestion_id_on_queue(inspected, queue, "in order")
+    journey = wait_for_page(inspected, f"/journey/{source_id}", "group station-7")
+    message_id = re.findall(r'name="message_id" value="([^"]+)"', journey)[0]
+    replayed = inspected.post("/replay", {
+        "csrf": inspected.csrf, "where": "topic", "name": topic, "message_id": message_id,
+    })  # fmt: skip
+    assert replayed.status == 303, replayed.data[:500]
+    # Replayed in its group with a fresh de-duplication id: it is delivered again.
+    inspected.pipeline.recorder("shouted.fifo").wait_for(
+        2, lambda m: m.objectType is ObjectType.RAW_CONTENT
+    )
