@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: dev test lint typecheck check clean bench conformance localstack-lock
+.PHONY: dev test lint typecheck check clean bench conformance localstack-lock soak
 
 dev: $(BIN)/python
 	$(BIN)/pip install --quiet --upgrade pip
@@ -30,6 +30,14 @@ typecheck:
 # their images: see README "Backend conformance"); rewrites README.md's table from the run.
 conformance:
 	PYLON_CONFORMANCE_README=README.md $(BIN)/pytest tests/conformance -p no:cacheprovider
+
+# The soak: the fault scenario at $(SOAK_MESSAGES) inputs with memory sampled throughout
+# (about ten minutes at 10,000); report, JSON and chart under $(SOAK_REPORTS).
+SOAK_MESSAGES ?= 10000
+SOAK_REPORTS ?= soak-report
+soak:
+	PYLON_SOAK_MESSAGES=$(SOAK_MESSAGES) PYLON_REPORT_DIR=$(SOAK_REPORTS) \
+	  $(BIN)/pytest tests/soak -p no:cacheprovider
 
 # Re-resolve LocalStack's hash-locked requirements (localstack/requirements.txt) for the
 # image's Python 3.13, with the cutoff that keeps 2026.3.0's dependencies working.

@@ -12,6 +12,12 @@ from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    EndpointConnectionError,
+    NoCredentialsError,
+)
 from rich.console import Console
 from rich.markup import escape
 
@@ -47,12 +53,37 @@ class CliUsageError(HarnessError):
 
 
 def run_command(action: Callable[[], T]) -> T:
-    """Run a command body; Pylon errors become a red line and exit code 1."""
+    """Run a command body; Pylon errors, and AWS errors nothing below caught, become a red
+    line and exit code 1."""
     try:
         return action()
-    except PylonError as exc:
-        err.print(f"[red]error:[/red] {escape(str(exc))}")  # its text is no markup
+    except (PylonError, BotoCoreError, ClientError) as exc:
+        err.print(f"[red]error:[/red] {escape(aws_error_text(exc))}")  # its text is no markup
         raise typer.Exit(1) from None
+
+
+def aws_error_text(error: Exception) -> str:
+    """One line saying what went wrong and what to do, for Pylon's errors and boto3's."""
+    if isinstance(error, EndpointConnectionError):
+        return (
+            f"cannot reach the AWS endpoint {error.kwargs.get('endpoint_url', '')}: nothing "
+            "answers there. Start the emulator (`pylon emulator start`) or give the right "
+            "--endpoint / $PYLON_ENDPOINT"
+        )
+    if isinstance(error, NoCredentialsError):
+        return "no AWS credentials found: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or a profile"
+    if isinstance(error, ClientError):
+        details = error.response.get("Error", {})
+        code, message = str(details.get("Code", "?")), str(details.get("Message", ""))
+        if code.isdigit() or message.lstrip().startswith("<"):
+            status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", code)
+            return (
+                f"the endpoint answered {error.operation_name} with HTTP {status} and a "
+                "page that is no AWS response: is it an AWS emulator? Check --endpoint / "
+                "$PYLON_ENDPOINT"
+            )
+        return f"the endpoint refused {error.operation_name}: {code}: {message}"
+    return str(error)
 
 
 @contextmanager

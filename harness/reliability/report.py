@@ -15,6 +15,7 @@ from typing import Any
 
 from harness.reliability.accounting import DeadLetter, Ledger, StageCount
 from harness.reliability.faults import Fault
+from harness.reliability.memory import MemoryGrowth
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,10 @@ class ReliabilityReport:
     faults: list[Fault]
     duration_seconds: float
     notes: list[str] = field(default_factory=list)
+    # A soak's memory: each process's verdict, its RSS series, and the chart's file name.
+    memory: list[MemoryGrowth] = field(default_factory=list)
+    memory_series: dict[str, list[list[float]]] = field(default_factory=dict)
+    memory_chart: str | None = None
 
     @classmethod
     def from_ledger(
@@ -94,9 +99,29 @@ class ReliabilityReport:
             for d in self.dead_letters
         ]
         lines += ["", f"Missing inputs: {', '.join(self.missing) or 'none'}."]
+        lines += self._memory_lines()
         if self.notes:
             lines += ["", "## Notes", "", *[f"- {note}" for note in self.notes]]
         return "\n".join(lines) + "\n"
+
+    def _memory_lines(self) -> list[str]:
+        if not self.memory:
+            return []
+        lines = [
+            "",
+            "## Memory (RSS, mean of the first and the last quarter of each process's run)",
+            "",
+            "| process | first quarter (MiB) | last quarter (MiB) | growth | samples |",
+            "|---|---:|---:|---:|---:|",
+        ]
+        lines += [
+            f"| {m.name} | {m.first_quarter_mib} | {m.last_quarter_mib} | {m.growth:+.1%} | "
+            f"{m.samples} |"
+            for m in self.memory
+        ]
+        if self.memory_chart:
+            lines += ["", f"![RSS over the run]({self.memory_chart})"]
+        return lines
 
     def write(self, directory: Path, stem: str = "reliability") -> Path:
         """Write `<stem>.md` and `<stem>.json` into `directory`; return the Markdown path."""

@@ -9,11 +9,15 @@ start-up; pipeline spec files and capture-file lines through the CLI.
 
 from __future__ import annotations
 
+import http.server
 import json
-from collections.abc import Callable, Mapping
+import os
+import threading
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 import boto3
 import pytest
@@ -483,6 +487,23 @@ SPEC_CASES = [
         "components.a.max_receive_count",
         id="spec-max-receive-count-out-of-range",
     ),
+    pytest.param(
+        b"name: x\ntopics: [plain]\ncomponents:\n  a: {type: sink, entrypoint: 'm:f', fifo: true, "
+        b"subscribe: [plain]}\n",
+        "the FIFO queue 'a-in.fifo' cannot subscribe to the standard topic 'plain': AWS refuses it",
+        id="spec-fifo-queue-on-a-standard-topic",
+    ),
+    pytest.param(
+        b"name: x\ncomponents:\n  a: {type: sink, entrypoint: 'm:f', fifo: true, input_queue: q}\n",
+        "components.a.input_queue: the component is `fifo: true`, so its queue name must end in .fifo",
+        id="spec-fifo-queue-name-without-suffix",
+    ),
+    pytest.param(
+        b"name: x\ncomponents:\n  a: {type: sink, entrypoint: 'm:f', "
+        b"content_based_deduplication: true}\n",
+        "only a FIFO queue de-duplicates; 'a-in' is a standard queue",
+        id="spec-content-deduplication-on-a-standard-queue",
+    ),
 ]
 
 
@@ -562,3 +583,105 @@ def test_bad_capture_line_names_its_line_and_sends_nothing_unless_skipped(
     assert skipped.exit_code == 0, skipped.output
     assert "line 2" in _one_line(skipped.output)
     assert queue_depth(queue_url).visible == 2
+
+
+# ---------------------------------------------------------------- endpoints and targets
+
+
+@pytest.fixture
+def not_aws() -> Iterator[str]:
+    """A loopback HTTP server that is no AWS endpoint (answers every request with 501)."""
+    server = http.server.HTTPServer(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    thread.join()
+
+
+Endpoints = Mapping[str, str]
+ENDPOINT_CASES = [
+    pytest.param(
+        lambda e: ["send", "q", "--body", "x", "--endpoint", "http://127.0.0.1:9"],
+        "cannot reach the AWS endpoint http://127.0.0.1:9/: nothing answers there",
+        id="endpoint-unreachable",
+    ),
+    pytest.param(
+        lambda e: ["send", "q", "--body", "x", "--endpoint", e["not_aws"]],
+        "answered GetQueueUrl with HTTP 501 and a page that is no AWS response",
+        id="endpoint-not-an-aws-emulator",
+    ),
+    pytest.param(
+        lambda e: ["send", "q", "--body", "x", "--endpoint", "https://sqs.eu-west-1.amazonaws.com"],
+        "Pylon refuses to touch it by default",
+        id="endpoint-remote-without-allow-remote",
+    ),
+    pytest.param(
+        lambda e: ["send", "no-such-queue", "--body", "x", "--endpoint", e["emulator"]],
+        "no queue or topic named 'no-such-queue' at",
+        id="target-no-such-queue-or-topic",
+    ),
+    pytest.param(
+        lambda e: ["send", e["fifo_queue"], "--body", "x", "--endpoint", e["emulator"]],
+        "a FIFO topic or queue needs a message group id, and none was given",
+        id="send-fifo-without-a-group",
+    ),
+    pytest.param(
+        lambda e: [
+            "send",
+            e["fifo_queue"],
+            "--body",
+            "x",
+            "--group-id",
+            "g" * 129,
+            "--endpoint",
+            e["emulator"],
+        ],
+        "message group id 'gggggggggggggggggggggggggggggggggggggggg'… is 129 characters; AWS takes at most 128",
+        id="send-group-id-over-128-characters",
+    ),
+    pytest.param(
+        lambda e: [
+            "send",
+            e["queue"],
+            "--body",
+            "x",
+            "--group-id",
+            "g",
+            "--endpoint",
+            e["emulator"],
+        ],
+        "is a standard queue or topic: a group or de-duplication id applies only to FIFO ones",
+        id="send-group-id-to-a-standard-queue",
+    ),
+    pytest.param(
+        lambda e: ["send", e["queue"], "--body", "x", "-a", "colour", "--endpoint", e["emulator"]],
+        "--attribute must be NAME=VALUE, got 'colour'",
+        id="send-malformed-attribute",
+    ),
+]
+
+
+@pytest.mark.parametrize(("command", "error"), ENDPOINT_CASES)
+def test_an_unusable_endpoint_or_target_is_one_error_line_and_sends_nothing(
+    aws_env: AwsEndpoint,
+    not_aws: str,
+    command: Callable[[Endpoints], list[str]],
+    error: str,
+) -> None:
+    sqs = boto3.client("sqs")
+    queue = sqs.create_queue(QueueName="plain")["QueueUrl"]
+    fifo_queue = sqs.create_queue(QueueName="ordered.fifo", Attributes={"FifoQueue": "true"})
+    endpoints = {
+        "emulator": aws_env.endpoint_url,
+        "not_aws": not_aws,
+        "queue": queue,
+        "fifo_queue": fifo_queue["QueueUrl"],
+    }
+
+    with patch.dict(os.environ):  # the CLI points boto3 at its --endpoint: undo that after
+        result = CliRunner().invoke(app, command(endpoints))
+
+    assert result.exit_code in (1, 2)  # 2: typer's own usage errors
+    assert error in _one_line(result.output) and "Traceback" not in result.output
+    assert queue_depth(queue).visible == 0 and queue_depth(fifo_queue["QueueUrl"]).visible == 0
