@@ -31,8 +31,8 @@ typecheck:
 conformance:
 	PYLON_CONFORMANCE_README=README.md $(BIN)/pytest tests/conformance -p no:cacheprovider
 
-# The soak: the fault scenario at $(SOAK_MESSAGES) inputs with memory sampled throughout
-# (about ten minutes at 10,000); report, JSON and chart under $(SOAK_REPORTS).
+# The soak alone (make test runs it too): the fault scenario at $(SOAK_MESSAGES) inputs with
+# memory sampled throughout; report, JSON and chart under $(SOAK_REPORTS).
 SOAK_MESSAGES ?= 10000
 SOAK_REPORTS ?= soak-report
 soak:

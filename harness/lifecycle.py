@@ -8,6 +8,7 @@ only.
 
 from __future__ import annotations
 
+import threading
 from abc import ABC, abstractmethod
 from types import TracebackType
 from typing import Self
@@ -54,3 +55,31 @@ class Closing(ABC):
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+class Periodic(Running):
+    """Calls `tick()` every `interval_s` on a daemon thread, from `start()` to `stop()`."""
+
+    thread_name = "periodic"
+
+    def __init__(self, interval_s: float) -> None:
+        self.interval_s = interval_s
+        self._stop_event = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @abstractmethod
+    def tick(self) -> None:
+        """One round of the work; exceptions it does not handle end the thread."""
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name=self.thread_name, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop_event.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        while not self._stop_event.wait(self.interval_s):
+            self.tick()

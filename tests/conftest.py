@@ -142,9 +142,6 @@ def load_event(name: str) -> dict[str, Any]:
 # Reliability reports (tests/e2e, tests/watch) are written to `$PYLON_REPORT_DIR` (default:
 # `reports/` under pytest's base temporary directory) and printed in the terminal summary.
 REPORT_DIR_ENV_VAR = "PYLON_REPORT_DIR"
-# The soak (tests/soak/, about ten minutes) is collected only when `make soak` sets this.
-SOAK_ENV_VAR = "PYLON_SOAK_MESSAGES"
-collect_ignore = [] if os.environ.get(SOAK_ENV_VAR) else ["soak"]
 _REPORTS = pytest.StashKey[list[Path]]()
 
 

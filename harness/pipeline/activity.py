@@ -9,8 +9,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import boto3
+from botocore.exceptions import BotoCoreError, ClientError
 
+from harness.lifecycle import Periodic
 from harness.pipeline.local_pipeline import LocalPipeline
+from pylon.errors import PylonError
 
 _DEPTH_ATTRIBUTES: Any = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
 
@@ -51,7 +54,32 @@ def queue_depths(
 
 
 def published_count(pipeline: LocalPipeline) -> int:
-    return sum(len((r.poll() and r.messages) or r.messages) for r in pipeline.recorders.values())
+    """Everything the pipeline's topics published so far (the recorders drained first)."""
+    for recorder in pipeline.recorders.values():
+        recorder.poll()
+    return sum(sum(r.counts.values()) for r in pipeline.recorders.values())
+
+
+class DrainedRecorders(Periodic):
+    """Polls a running pipeline's recorders every `interval_s` on a thread.
+
+    A recorder's tap is a queue in the emulator: left alone for a long `pylon up`, it
+    would hold every message ever published there (the soak found the emulator's memory
+    growing that way). Recorders made with `keep` then hold only the latest messages.
+    """
+
+    thread_name = "recorders"
+
+    def __init__(self, pipeline: LocalPipeline, interval_s: float = 2.0) -> None:
+        super().__init__(interval_s)
+        self._pipeline = pipeline
+
+    def tick(self) -> None:
+        for recorder in list(self._pipeline.recorders.values()):
+            try:
+                recorder.poll()
+            except (ClientError, BotoCoreError, PylonError):
+                continue  # the emulator restarting, a tap being replaced: next round
 
 
 def wait_until_idle(

@@ -85,6 +85,7 @@ class LocalPipeline(Running):
         session: boto3.session.Session | None = None,
         allow_remote: bool = False,
         record_topics: bool = True,
+        recorder_keep: int | None = None,
         provisioner: Provisioner = provision,
         before_components: Callable[[ProvisionedPipeline], object] | None = None,
     ) -> None:
@@ -101,6 +102,7 @@ class LocalPipeline(Running):
         self._session = session or boto3.session.Session()
         self._allow_remote = allow_remote
         self._record_topics = record_topics
+        self._recorder_keep = recorder_keep
         self._provisioner = provisioner
         self._before_components = before_components
         self._running: list[Running] = []
@@ -122,7 +124,8 @@ class LocalPipeline(Running):
         if self._record_topics:
             # Recording starts before any component runs, so nothing published is missed.
             self.recorders = {
-                n: TopicRecorder(arn, self._session) for n, arn in self.provisioned.topics.items()
+                n: TopicRecorder(arn, self._session, self._recorder_keep)
+                for n, arn in self.provisioned.topics.items()
             }
         if self._before_components is not None:
             self._before_components(self.provisioned)
@@ -155,7 +158,7 @@ class LocalPipeline(Running):
         if self._record_topics:
             for name, arn in self.provisioned.topics.items():
                 if name not in self.recorders:
-                    self.recorders[name] = TopicRecorder(arn, self._session)
+                    self.recorders[name] = TopicRecorder(arn, self._session, self._recorder_keep)
         return self.provisioned
 
     def _start_components(self, provisioned: ProvisionedPipeline) -> None:

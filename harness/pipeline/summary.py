@@ -27,7 +27,7 @@ def summarise(
     published = {}
     for topic, recorder in pipeline.recorders.items():
         recorder.poll()
-        published[topic] = Counter(m.objectType.value for m in recorder.messages)
+        published[topic] = Counter(recorder.counts)
     return PipelineSummary(published, queue_depths(pipeline, session), _objects(pipeline, session))
 
 

@@ -9,15 +9,14 @@ samples, and the first seconds after a (re)start (imports, first clients) are le
 from __future__ import annotations
 
 import statistics
-import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
 
-from harness.lifecycle import Running
+from harness.lifecycle import Periodic
 
 # A process's first seconds are its start-up, not its steady state.
 WARM_UP_SECONDS = 5.0
@@ -58,34 +57,27 @@ class MemoryGrowth:
         )
 
 
-@dataclass
-class MemorySampler(Running):
+class MemorySampler(Periodic):
     """Samples the RSS (with child processes) of each named process every `interval_s`.
 
     `processes` maps a name to how to find its current pid (None while it is down), so a
     restarted component or emulator is followed to its new process.
     """
 
-    processes: Mapping[str, PidOf]
-    interval_s: float = 1.0
-    series: dict[str, list[Sample]] = field(default_factory=dict)
-    _stop: threading.Event = field(default_factory=threading.Event)
-    _thread: threading.Thread | None = None
-    _started: float = 0.0
+    thread_name = "memory-sampler"
+
+    def __init__(self, processes: Mapping[str, PidOf], interval_s: float = 1.0) -> None:
+        super().__init__(interval_s)
+        self.processes = processes
+        self.series: dict[str, list[Sample]] = {}
+        self._started = time.monotonic()
 
     def start(self) -> None:
         self._started = time.monotonic()
-        self._thread = threading.Thread(target=self._run, name="memory-sampler", daemon=True)
-        self._thread.start()
+        super().start()
 
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval_s):
-            self.sample()
+    def tick(self) -> None:
+        self.sample()
 
     def sample(self) -> None:
         now = round(time.monotonic() - self._started, 2)
@@ -123,13 +115,17 @@ class MemorySampler(Running):
         figure = Figure(figsize=(7, 3.2), dpi=100)
         FigureCanvasAgg(figure)
         axes = figure.add_subplot()
-        for name, samples in sorted(self.series.items()):
-            axes.plot(
-                [s.at_seconds for s in samples],
-                [s.rss_bytes / 2**20 for s in samples],
-                label=name,
-                linewidth=1.2,
-            )
+        for index, (name, samples) in enumerate(sorted(self.series.items())):
+            colour = f"C{index}"
+            # One line per process: a restart is a gap, not a plunge to zero.
+            for number, run in enumerate(_incarnations(samples)):
+                axes.plot(
+                    [s.at_seconds for s in run],
+                    [s.rss_bytes / 2**20 for s in run],
+                    label=name if number == 0 else None,
+                    color=colour,
+                    linewidth=1.2,
+                )
         axes.set_xlabel("seconds")
         axes.set_ylabel("RSS (MiB)")
         axes.set_title(title, fontsize=10)
@@ -142,9 +138,11 @@ class MemorySampler(Running):
 
 
 def _rss(pid: int) -> int | None:
-    """The RSS of the process and its children, or None if it is gone."""
+    """The RSS of the process and its children, or None if it is gone (or ending)."""
     try:
         process = psutil.Process(pid)
+        if process.status() == psutil.STATUS_ZOMBIE:
+            return None  # ended, not yet reaped: no memory of its own any more
         total = process.memory_info().rss
         for child in process.children(recursive=True):
             try:
@@ -156,12 +154,17 @@ def _rss(pid: int) -> int | None:
         return None
 
 
-def _longest_incarnation(samples: list[Sample]) -> list[Sample]:
-    """The samples of the pid that was sampled longest (a restart starts a new one)."""
+def _incarnations(samples: list[Sample]) -> list[list[Sample]]:
+    """The samples split by process: a restart starts a new one."""
     by_pid: dict[int, list[Sample]] = {}
     for sample in samples:
         by_pid.setdefault(sample.pid, []).append(sample)
-    return max(by_pid.values(), key=lambda run: run[-1].at_seconds - run[0].at_seconds)
+    return list(by_pid.values())
+
+
+def _longest_incarnation(samples: list[Sample]) -> list[Sample]:
+    """The samples of the pid that was sampled longest (a restart starts a new one)."""
+    return max(_incarnations(samples), key=lambda run: run[-1].at_seconds - run[0].at_seconds)
 
 
 def _steady(samples: list[Sample]) -> list[Sample]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+from collections import Counter
 from collections.abc import Callable
 
 import boto3
@@ -30,14 +31,28 @@ _FULL_BATCH = 10
 class TopicRecorder(Closing):
     """Records the messages published on one topic from the moment it is created."""
 
-    def __init__(self, topic_arn: str, session: boto3.session.Session | None = None) -> None:
+    def __init__(
+        self,
+        topic_arn: str,
+        session: boto3.session.Session | None = None,
+        keep: int | None = None,
+    ) -> None:
+        """`keep`: hold only the last this many messages (a long `pylon up`); `counts`
+        still counts every one by objectType."""
         self.topic_arn = topic_arn
         session = session or boto3.session.Session()
         self._s3 = S3Store(session.client("s3"))
         self._tap = TopicTap(topic_arn, session)
         self._lock = threading.Lock()
+        self._keep = keep
         self.raw: list[InboundMessage] = []
         self.messages: list[BaseMessage] = []
+        self.counts: Counter[str] = Counter()
+
+    @property
+    def tap_queue_url(self) -> str:
+        """The emulator-side queue the recorder reads from."""
+        return str(self._tap.queue_url)
 
     def poll(self, wait_seconds: int = 0) -> list[BaseMessage]:
         """Drain what arrived so far into `messages`; return the new ones."""
@@ -53,6 +68,9 @@ class TopicRecorder(Closing):
         with self._lock:  # together, so `raw[i]` is always the wire form of `messages[i]`
             self.raw.extend(inbound)
             self.messages.extend(new)
+            self.counts.update(m.objectType.value for m in new)
+            if self._keep is not None and len(self.messages) > self._keep:
+                del self.raw[: -self._keep], self.messages[: -self._keep]
         return new
 
     def wait_for(
@@ -93,7 +111,7 @@ class TopicRecorder(Closing):
     ) -> dict[str, list[BaseMessage]]:
         """Assert that within each group `key` of the messages only grows; return the groups.
 
-            recorder.assert_order_per_group(lambda m: int(m.attributes["seq"]))
+        recorder.assert_order_per_group(lambda m: int(m.attributes["seq"]))
         """
         grouped = self.groups(object_type)
         for group, messages in grouped.items():

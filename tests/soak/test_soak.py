@@ -1,8 +1,9 @@
 """The soak: the fault scenario at PYLON_SOAK_MESSAGES inputs (default 10,000) with the
 RSS of every component process and of the emulator sampled throughout. Fails on any loss
 (as the fault test) and on any process whose memory grows by more than 10 % between the
-first and the last quarter of its run. Not in `make test` (it takes about ten minutes):
-`make soak` runs it and writes the report, its JSON and a chart of the series."""
+first and the last quarter of its run. It runs with `make test` (about a minute and a
+half on 2 cores); `make soak` runs it alone and keeps the report, its JSON and the chart
+of the series in `soak-report/`."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from tests.e2e.fault_scenario import FaultRun, assert_nothing_lost, deadline_sec
 N = max(2000, int(os.environ.get("PYLON_SOAK_MESSAGES", "10000")))
 CHART = "soak-memory.png"
 
-pytestmark = pytest.mark.soak
+pytestmark = [pytest.mark.soak, pytest.mark.slow]
 
 
 def sampler_for(run: FaultRun) -> MemorySampler:

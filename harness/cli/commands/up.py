@@ -34,12 +34,15 @@ from harness.emulators.selection import apply_to_environment, endpoint_or_embedd
 from harness.inspector.extra import DEFAULT_PORT, server_module
 from harness.inspector.log_events import LogTap, RecordTap, with_json_logs
 from harness.inspector.store import MessageStore
-from harness.pipeline.activity import wait_until_idle
+from harness.pipeline.activity import DrainedRecorders, wait_until_idle
 from harness.pipeline.local_pipeline import LocalPipeline, Runner
 from harness.pipeline.summary import summarise
 from harness.provision import ProvisionedPipeline, describe, provision
 from harness.watch.health import QuietRetries
 from harness.watch.reloader import Reloader
+
+# Messages each topic's recorder holds under `pylon up` (counts cover all of them).
+RECORDER_KEEP = 1000
 
 
 class RunOption(StrEnum):
@@ -174,6 +177,8 @@ def _up(options: _Options) -> None:
             before_components=inspector.opener(running, endpoint.endpoint_url)
             if inspector
             else None,
+            # The summary needs counts only: the last messages suffice in memory.
+            recorder_keep=RECORDER_KEEP,
         )
         if inspector is not None and options.run is Runner.IN_PROCESS:
             running.enter_context(inspector.in_process_logs())
@@ -187,6 +192,8 @@ def _up(options: _Options) -> None:
                 f"[bold]inspector:[/bold] {inspector.server.url}  "
                 f"(recording into {inspector.capture})"
             )
+        # Drained all along, so the taps do not hold every message in the emulator.
+        running.enter_context(DrainedRecorders(pipeline))
         try:
             if options.watch:
                 _watch(pipeline, options, output)
