@@ -298,3 +298,19 @@ def test_in_lambda_mode_a_failing_record_holds_back_only_its_group(
         "north": [0, 1, 3, 4],
         "south": [0, 1, 3, 4],
     }
+
+
+def test_lineage_is_recorded_for_a_fifo_pipeline(pipeline: Factory) -> None:
+    # The recorder's standard queue subscribes to the FIFO topics (order does not matter
+    # to it): every step still reaches the lineage table.
+    spec = two_stages()
+    spec["lineage"] = {"table": "lineage"}
+    started = pipeline(spec)
+    started.publish("readings.fifo", reading("north", 0), group_id="north")
+
+    (output,) = started.recorder("stored.fifo").wait_for(
+        1, lambda m: m.objectType is ObjectType.RAW_CONTENT
+    )
+    assert output.ingestionId is not None
+    chain = started.lineage().wait_for_chain(output.ingestionId, 30)
+    assert chain.artifact_names == ["first", "second"]
