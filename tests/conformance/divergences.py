@@ -26,6 +26,16 @@ DIVERGENCES: dict[tuple[str, str], str] = {
         "MiniStack subscribes a FIFO queue to a standard topic, which AWS refuses; Pylon's "
         "spec check refuses it before provisioning, on every backend"
     ),
+    ("FIFO topic from CloudFormation", "embedded"): (
+        "MiniStack's CloudFormation ignores FifoTopic on AWS::SNS::Topic and creates a "
+        "standard topic (its queues do become FIFO): deployed there, a FIFO pipeline gets "
+        "no de-duplication on its topics; the local provisioner creates FIFO topics"
+    ),
+    ("FIFO topic from CloudFormation", "ministack-container"): (
+        "MiniStack's CloudFormation ignores FifoTopic on AWS::SNS::Topic and creates a "
+        "standard topic (its queues do become FIFO): deployed there, a FIFO pipeline gets "
+        "no de-duplication on its topics; the local provisioner creates FIFO topics"
+    ),
 }
 
 # (feature, backend) -> what the reader of the table must know although the test passes.

@@ -21,10 +21,13 @@ import pytest
 from botocore.exceptions import ClientError
 
 from examples.docs_pipeline.lake_writer import read_lake
+from harness.cloudformation.deploy import deploy
+from harness.cloudformation.export import Target
 from harness.messaging.dlq import redrive
 from harness.pipeline.activity import queue_depth
 from harness.pipeline.local_pipeline import LocalPipeline
 from harness.pytest_plugin import EMULATOR_BACKENDS
+from harness.spec import spec_from_dict
 from harness.testing.waiting import wait_until
 from pylon import BaseMessage, ObjectType
 from pylon.aws.sns import SnsTopic
@@ -459,3 +462,19 @@ def test_a_fifo_queue_cannot_subscribe_to_a_standard_topic(aws_env: Any) -> None
     finally:
         sqs.delete_queue(QueueUrl=url)
         sns.delete_topic(TopicArn=topic)
+
+
+@feature("FIFO topic from CloudFormation")
+def test_the_exported_template_creates_fifo_topics_and_queues(aws_env: Any) -> None:
+    spec = spec_from_dict(two_stages(), "fifo").with_prefix(f"c{uuid.uuid4().hex[:6]}-")
+    deployed = deploy(spec, Target.ECS, boto3.session.Session())
+    sns, sqs = boto3.client("sns"), boto3.client("sqs")
+
+    output = spec.components["first"].output_topic or ""
+    topic = sns.get_topic_attributes(TopicArn=deployed.pipeline.topics[output])
+    queue = sqs.get_queue_attributes(
+        QueueUrl=deployed.pipeline.components["first"].queue_url or "", AttributeNames=["FifoQueue"]
+    )
+
+    assert queue["Attributes"].get("FifoQueue") == "true"
+    assert topic["Attributes"].get("FifoTopic") == "true"
