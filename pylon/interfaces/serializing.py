@@ -11,6 +11,7 @@ import dataclasses
 import json
 import types
 import typing
+from collections.abc import Callable
 from typing import Any, ClassVar, TypeVar, Union, get_args, get_origin, get_type_hints
 
 from pylon.errors import ValidationError
@@ -51,11 +52,12 @@ class JsonSerializable:
         hints = _type_hints(cls)
         values: dict[str, Any] = {}
         for field in _fields(cls):
-            field_where = f"{where}.{field.name}"
             if field.name in data:
-                values[field.name] = _check(data[field.name], hints[field.name], field_where)
+                values[field.name] = _check(
+                    data[field.name], hints[field.name], f"{where}.{field.name}"
+                )
             elif not _has_default(field):
-                raise ValidationError(field_where, "required field is missing")
+                raise ValidationError(f"{where}.{field.name}", "required field is missing")
         instance = cls(**values)
         known = {f.name for f in _fields(cls)}
         object.__setattr__(
@@ -141,49 +143,108 @@ def _to_jsonable(value: Any) -> Any:
 
 _SIMPLE = {str: "a string", int: "an integer", float: "a number", bool: "true or false"}
 
+# Checks `value` (at `where`) against one type hint; returns it, nested bodies built.
+Checker = Callable[[Any, str], Any]
+# Per type hint, once: analysing a hint (get_origin/get_args) cost more than checking a
+# value, and a data asset's rows all share one hint.
+_CHECKERS: dict[Any, Checker] = {}
+
 
 def _check(value: Any, hint: Any, where: str) -> Any:
     """Check `value` against a type hint; return it (nested bodies built)."""
+    return _checker(hint)(value, where)
+
+
+def _checker(hint: Any) -> Checker:
+    checker = _CHECKERS.get(hint)
+    if checker is None:
+        checker = _CHECKERS[hint] = _compile(hint)
+    return checker
+
+
+def _any(value: Any, where: str) -> Any:
+    return value
+
+
+def _compile(hint: Any) -> Checker:
     origin = get_origin(hint)
     if hint is Any:
-        return value
+        return _any
     if origin in (Union, types.UnionType):
-        return _check_union(value, get_args(hint), where)
+        return _union_checker(get_args(hint))
     if origin is list:
+        (item_hint,) = get_args(hint) or (Any,)
+        return _list_checker(_checker(item_hint))
+    if origin is dict or hint is dict:
+        return _dict_checker
+    if origin is typing.Literal:
+        return _literal_checker(get_args(hint))
+    if isinstance(hint, type) and issubclass(hint, JsonSerializable):
+        return hint.from_dict
+    return _simple_checker(hint)
+
+
+def _list_checker(item: Checker) -> Checker:
+    def check(value: Any, where: str) -> Any:
         if not isinstance(value, list):
             raise ValidationError(where, f"expected a list, got {type(value).__name__}")
-        (item_hint,) = get_args(hint) or (Any,)
-        return [_check(v, item_hint, f"{where}[{i}]") for i, v in enumerate(value)]
-    if origin is dict or hint is dict:
-        if not isinstance(value, dict):
-            raise ValidationError(where, f"expected an object, got {type(value).__name__}")
-        return value
-    if origin is typing.Literal:
-        if value not in get_args(hint):
-            raise ValidationError(where, f"must be one of {list(get_args(hint))}, got {value!r}")
-        return value
-    if isinstance(hint, type) and issubclass(hint, JsonSerializable):
-        return hint.from_dict(value, where)
-    return _check_simple(value, hint, where)
+        if item is _any:
+            return list(value)
+        # `where` of an item is only built for the one that fails.
+        checked = []
+        for index, entry in enumerate(value):
+            try:
+                checked.append(item(entry, ""))
+            except ValidationError:
+                item(entry, f"{where}[{index}]")  # raises again, naming the item
+                raise
+        return checked
+
+    return check
 
 
-def _check_union(value: Any, options: tuple[Any, ...], where: str) -> Any:
-    if value is None and type(None) in options:
-        return None
-    errors = []
-    for option in (o for o in options if o is not type(None)):
-        try:
-            return _check(value, option, where)
-        except ValidationError as exc:
-            errors.append(exc.problem)
-    raise ValidationError(where, " or ".join(errors))
+def _dict_checker(value: Any, where: str) -> Any:
+    if not isinstance(value, dict):
+        raise ValidationError(where, f"expected an object, got {type(value).__name__}")
+    return value
 
 
-def _check_simple(value: Any, hint: Any, where: str) -> Any:
-    if hint is float and isinstance(value, int) and not isinstance(value, bool):
+def _literal_checker(allowed: tuple[Any, ...]) -> Checker:
+    def check(value: Any, where: str) -> Any:
+        if value not in allowed:
+            raise ValidationError(where, f"must be one of {list(allowed)}, got {value!r}")
         return value
-    # bool is an int subclass in Python, but not in JSON.
-    if isinstance(value, hint) and not (hint is int and isinstance(value, bool)):
-        return value
+
+    return check
+
+
+def _union_checker(options: tuple[Any, ...]) -> Checker:
+    optional = type(None) in options
+    checkers = [_checker(o) for o in options if o is not type(None)]
+
+    def check(value: Any, where: str) -> Any:
+        if value is None and optional:
+            return None
+        errors = []
+        for checker in checkers:
+            try:
+                return checker(value, where)
+            except ValidationError as exc:
+                errors.append(exc.problem)
+        raise ValidationError(where, " or ".join(errors))
+
+    return check
+
+
+def _simple_checker(hint: Any) -> Checker:
     expected = _SIMPLE.get(hint, getattr(hint, "__name__", str(hint)))
-    raise ValidationError(where, f"expected {expected}, got {json.dumps(value)[:80]}")
+
+    def check(value: Any, where: str) -> Any:
+        if hint is float and isinstance(value, int) and not isinstance(value, bool):
+            return value
+        # bool is an int subclass in Python, but not in JSON.
+        if isinstance(value, hint) and not (hint is int and isinstance(value, bool)):
+            return value
+        raise ValidationError(where, f"expected {expected}, got {json.dumps(value)[:80]}")
+
+    return check
