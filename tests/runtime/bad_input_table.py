@@ -69,6 +69,12 @@ TABLES = [
         "one error line, exit code 1 (2 for a usage error); nothing sent",
         lambda p: p.values[1],
     ),
+    Table(
+        cases.RUNTIME_CASES,
+        "test_a_component_that_cannot_reach_its_queue_logs_each_poll_and_loses_nothing",
+        "`runForever` logs each failed poll and retries with a growing pause; the message stays",
+        lambda p: p.values[1],
+    ),
 ]
 
 

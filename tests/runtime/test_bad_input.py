@@ -28,11 +28,13 @@ from harness.cli.main import app
 from harness.endpoints import AwsEndpoint
 from harness.pipeline.activity import queue_depth
 from harness.run.esm_loop import LambdaContext, sqs_event_from_messages
+from harness.testing.waiting import wait_until
 from pylon.components import CONFIG_EXIT_CODE
-from pylon.config import ComponentKind
+from pylon.config import ComponentConfig, ComponentKind
 from pylon.errors import MessageDecodeError
 from pylon.wire import LambdaSqsRecord
 from tests.conftest import Wiring, run_component_process
+from tests.e2e.conftest import DedicatedEmulator
 
 
 @pylon.PipelineComponent
@@ -685,3 +687,69 @@ def test_an_unusable_endpoint_or_target_is_one_error_line_and_sends_nothing(
     assert result.exit_code in (1, 2)  # 2: typer's own usage errors
     assert error in _one_line(result.output) and "Traceback" not in result.output
     assert queue_depth(queue).visible == 0 and queue_depth(fifo_queue["QueueUrl"]).visible == 0
+
+
+# ---------------------------------------------------------------- a component's own AWS access
+
+
+@pylon.SinkComponent
+def patient(message, config):  # type: ignore[no-untyped-def]
+    return None
+
+
+RUNTIME_CASES = [
+    pytest.param(
+        "wrong-credentials",
+        "ClientError: An error occurred (InvalidClientTokenId) when calling the ReceiveMessage "
+        "operation: The security token included in the request is invalid.; retrying in",
+        id="runtime-wrong-credentials",
+    ),
+    pytest.param(
+        "unreachable",
+        'EndpointConnectionError: Could not connect to the endpoint URL: "http://127.0.0.1:9/"; '
+        "retrying in",
+        id="runtime-endpoint-unreachable",
+    ),
+]
+
+
+@pytest.mark.parametrize(("problem", "error"), RUNTIME_CASES)
+def test_a_component_that_cannot_reach_its_queue_logs_each_poll_and_loses_nothing(
+    dedicated_emulator: DedicatedEmulator,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    problem: str,
+    error: str,
+) -> None:
+    emulator = dedicated_emulator(AUTH="true")  # it checks access keys
+    sqs = boto3.client("sqs")  # made before any change below: it reaches the emulator
+    url = sqs.create_queue(QueueName="waiting")["QueueUrl"]
+    sqs.send_message(
+        QueueUrl=url, MessageBody="x", MessageAttributes={"objectType": _attribute("rawContent")}
+    )
+    if problem == "wrong-credentials":
+        session = boto3.session.Session(
+            aws_access_key_id="AKIAIOSFODNN7WRONG00", aws_secret_access_key="wrong",
+            region_name=emulator.endpoint.region,
+        )  # fmt: skip
+    else:
+        monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+        session = boto3.session.Session()
+    patient.configure(ComponentConfig(ComponentKind.SINK, {"INPUT_QUEUE_NAME": url}), session)
+    running = threading.Thread(target=patient.runForever, daemon=True)
+
+    running.start()
+    try:
+        failed_polls = wait_until(
+            lambda: [r for r in caplog.records if "polling" in r.getMessage()] or None,
+            30,
+            what="a failed poll to be logged",
+        )
+    finally:
+        patient.stop()
+        running.join(30)
+
+    assert error in failed_polls[0].getMessage()
+    assert not running.is_alive()  # it kept polling until asked to stop
+    visible = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
+    assert visible["Attributes"]["ApproximateNumberOfMessages"] == "1"
