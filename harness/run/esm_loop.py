@@ -206,6 +206,7 @@ class EventSourceMappingLoop(Running):
         return cls(
             cast(LambdaTarget, component),
             provisioned.queue_url,
+            batch_size=provisioned.spec.batch_size,  # the spec's, as the AWS mapping gets
             queue_arn=provisioned.queue_arn,
             timeout_seconds=max(1, provisioned.spec.visibility_timeout),
             session=session,
