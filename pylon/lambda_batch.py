@@ -70,7 +70,7 @@ def handle_sqs_event(
         group = message_group_of(record.get("attributes"))
         held = gate.held_back(group, message_id)
         if held is not None:
-            logger.info("%s; reported as failed so SQS redelivers it in order", held)
+            _log_held_back(held)
             failures.append({"itemIdentifier": message_id})
             continue
         execution = _prepare(path, message_id, record)
@@ -101,12 +101,16 @@ def _publish(
     failures: list[BatchItemFailure] = []
     for (message_id, execution), error in zip(prepared, errors, strict=True):
         if isinstance(error, HeldBackError):
-            logger.info("%s; reported as failed so SQS redelivers it in order", error)
+            _log_held_back(error)
         elif error is not None:
             log_failure(execution.inbound, message_id, error)
         if error is not None:
             failures.append({"itemIdentifier": message_id})
     return failures
+
+
+def _log_held_back(error: HeldBackError) -> None:
+    logger.info("%s; reported as failed so SQS redelivers it in order", error)
 
 
 def _not_started(path: MessagePath, message_ids: list[str]) -> list[BatchItemFailure]:

@@ -204,8 +204,7 @@ class QueueWorker:
         locked while the failed one is in flight, so they come again after it, in order."""
         if not waiting:
             return
-        held.released(waiting)
-        self._queue.release([raw["ReceiptHandle"] for raw in waiting])
+        self._hand_back(waiting, held)
         outcome.held_back.extend(raw["MessageId"] for raw in waiting)
         logger.info(
             "%d message(s) handed back to wait for an earlier failed message of their "
@@ -218,10 +217,14 @@ class QueueWorker:
 
     def _release(self, remaining: list[SqsMessage], held: HeldBatch, outcome: BatchOutcome) -> None:
         """Stopping: hand unstarted messages back at once instead of after the timeout."""
-        held.released(remaining)
-        self._queue.release([raw["ReceiptHandle"] for raw in remaining])
+        self._hand_back(remaining, held)
         outcome.released.extend(raw["MessageId"] for raw in remaining)
         logger.info("stopping: released %d unstarted message(s) back to the queue", len(remaining))
+
+    def _hand_back(self, messages: list[SqsMessage], held: HeldBatch) -> None:
+        """No longer leased: visible in the queue again at once."""
+        held.released(messages)
+        self._queue.release([raw["ReceiptHandle"] for raw in messages])
 
 
 def _log_poll_failure(queue: SqsQueue, error: Exception, pause: float) -> None:

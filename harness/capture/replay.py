@@ -29,6 +29,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from harness.capture.format import BadLine, CapturedMessage, CaptureReader
 from harness.errors import HarnessError
 from harness.messaging.payloads import OutgoingPayloads
+from harness.messaging.sending import resent_in_group
 from harness.messaging.targets import Target
 from pylon.aws.batching import MAX_BATCH_BYTES, MAX_BATCH_ENTRIES
 from pylon.aws.clients import new_client
@@ -329,8 +330,7 @@ class _Sender:
     def _entry(self, index: int, line: int, message: CapturedMessage) -> dict[str, Any]:
         entry = _entry(self._target.kind, index, message)
         if self._group is not None:
-            entry["MessageGroupId"] = self._group(message, line)
-            entry["MessageDeduplicationId"] = uuid.uuid4().hex
+            entry |= resent_in_group(self._group(message, line))
         return entry
 
     def _request(self, entries: list[dict[str, Any]]) -> dict[str, Any]:

@@ -407,5 +407,4 @@ def _extra(metadata: dict[str, Any]) -> dict[str, Any]:
 
 def _true(value: Any) -> bool:
     """A CloudFormation boolean: true, or the string "true" as YAML templates often write it."""
-    return value is True or str(value).lower() == "true"
-
+    return str(value).lower() == "true"

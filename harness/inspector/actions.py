@@ -14,7 +14,7 @@ import boto3
 
 from harness.inspector.store import Journey, Seen
 from harness.messaging.payloads import OutgoingPayloads, payload_location
-from harness.messaging.sending import FifoIdError, FifoIds
+from harness.messaging.sending import FifoIdError, FifoIds, resent_in_group
 from harness.messaging.targets import Target
 from harness.provision import ProvisionedPipeline
 from pylon.codec import PYLON_ATTRIBUTES, decode_body, encode
@@ -108,11 +108,7 @@ def replay_seen(pipeline: ProvisionedPipeline, seen: Seen, session: boto3.sessio
         for name, value in seen.attributes.items()
     }
     # FIFO: in the same group, with a fresh de-duplication id (a replay is meant to arrive).
-    fifo: dict[str, Any] = (
-        {"MessageGroupId": seen.group_id, "MessageDeduplicationId": uuid.uuid4().hex}
-        if seen.group_id
-        else {}
-    )
+    fifo: dict[str, Any] = resent_in_group(seen.group_id) if seen.group_id else {}
     if seen.where == "topic":
         arn = pipeline.topics[seen.name]
         session.client("sns").publish(

@@ -20,7 +20,6 @@ five-minute window, where SQS would silently drop the redriven copy).
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
@@ -29,6 +28,7 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from harness.errors import HarnessError
+from harness.messaging.sending import resent_in_group
 from pylon.aws.clients import new_client
 from pylon.fifo import is_fifo
 
@@ -213,8 +213,7 @@ class _Redrive:
                 for name, value in edit.attributes.items()
             }
         if is_fifo(destination):
-            entry["MessageGroupId"] = message.get("Attributes", {})["MessageGroupId"]
-            entry["MessageDeduplicationId"] = uuid.uuid4().hex
+            entry |= resent_in_group(message.get("Attributes", {})["MessageGroupId"])
         return entry
 
     def _without_group(

@@ -39,6 +39,13 @@ class FifoIds:
     deduplication_id: str | None = None
 
 
+def resent_in_group(group_id: str) -> dict[str, str]:
+    """The FIFO fields of a message sent again (a redrive, a replay): its own group, and a
+    fresh de-duplication id, since the original one may still be inside SQS's five-minute
+    window, where the copy would be dropped without a word."""
+    return {"MessageGroupId": group_id, "MessageDeduplicationId": uuid.uuid4().hex}
+
+
 def send_message(
     queue_url: str,
     message: BaseMessage,

@@ -72,6 +72,13 @@ def reading(station: str, seq: int, body: str | None = None) -> BaseMessage:
     )
 
 
+def publish_readings(started: LocalPipeline, count: int) -> None:
+    """Readings 0..count-1 of north and south, interleaved, each station its own group."""
+    for number in range(count):
+        for station in ("north", "south"):
+            started.publish("readings.fifo", reading(station, number), group_id=station)
+
+
 def seq(message: BaseMessage) -> int:
     return int(message.attributes["seq"])
 
@@ -125,9 +132,7 @@ def test_a_failing_message_holds_back_only_its_group_until_it_is_dead_lettered(
     spec["components"]["first"]["max_receive_count"] = 3
     spec["components"]["first"]["visibility_timeout"] = 1
     started = pipeline(spec)
-    for number in range(6):
-        for station in ("north", "south"):
-            started.publish("readings.fifo", reading(station, number), group_id=station)
+    publish_readings(started, 6)
 
     stored = started.recorder("stored.fifo")
     # Both seq 2 messages fail every time (FAIL_SEQ): each holds back its own group until
@@ -287,9 +292,7 @@ def test_in_lambda_mode_a_failing_record_holds_back_only_its_group(
         "visibility_timeout": 6,
     }
     started = pipeline(spec, run=run)
-    for number in range(5):
-        for station in ("north", "south"):
-            started.publish("readings.fifo", reading(station, number), group_id=station)
+    publish_readings(started, 5)
 
     stored = started.recorder("stored.fifo")
     stored.wait_for(8, lambda m: m.objectType is ObjectType.RAW_CONTENT, timeout_s=120)
