@@ -40,7 +40,8 @@ from pylon.codec import decode, encode, inbound_from_lambda_record, inbound_from
 from pylon.config import ComponentConfig, ComponentKind
 from pylon.execution import Execution
 from pylon.lineage import LineageHook
-from pylon.logs import TextFormatter, heartbeat
+from pylon.log_format import PylonHandler, TextFormatter
+from pylon.logs import heartbeat
 from pylon.models.data_asset import DataAsset
 from pylon.models.messages import BaseMessage, ObjectType
 from pylon.observability import TimingHook
@@ -91,11 +92,12 @@ def minimal_config() -> ComponentConfig:
 
 @contextmanager
 def logs_to_null_device() -> Iterator[None]:
-    """Pylon's log lines, formatted as in production, written where they cost no I/O wait."""
+    """Pylon's log lines, through the handler a component installs in a container,
+    written where they cost no I/O wait."""
     root, pylon_logger = logging.getLogger(), logging.getLogger("pylon")
     saved, level = list(root.handlers), pylon_logger.level
     with open(os.devnull, "w") as sink:
-        handler = logging.StreamHandler(sink)
+        handler = PylonHandler(sink)
         handler.setFormatter(TextFormatter())
         root.handlers = [handler]
         try:

@@ -22,7 +22,8 @@ from pylon.lambda_batch import (
     is_sqs_event,
     remaining_time,
 )
-from pylon.logs import Liveness, configure_logging, heartbeat
+from pylon.log_format import configure_logging
+from pylon.logs import Liveness, heartbeat
 from pylon.processing import Task
 from pylon.runtime import Runtime, build_runtime
 from pylon.shutdown import StopSignal

@@ -17,7 +17,7 @@ from pylon.config import ComponentConfig, ComponentKind
 from pylon.fifo import FifoHook, GroupOf, is_fifo
 from pylon.hooks import Hook, Hooks
 from pylon.lineage import LineageHook
-from pylon.logs import configure_logging
+from pylon.log_format import configure_logging
 from pylon.observability import TimingHook
 from pylon.payloads import PayloadOffloader, PayloadOffloadHook
 from pylon.processing import MessagePath, NoOutput, Publisher, Task

@@ -20,7 +20,7 @@ from typing import Any
 from harness.inspector.store import LogEvent, MessageStore
 from harness.processes.output import LineSink
 from harness.spec import PipelineSpec
-from pylon.logs import JsonFormatter
+from pylon.log_format import JsonFormatter
 
 _FAILURE = re.compile(r"message (?P<id>\S+) failed(?: \(receive \d+\))?: (?P<reason>.*?); it stays")
 _HEARTBEAT = re.compile(r"\b(heartbeat|liveness) (\w+)")

@@ -15,7 +15,7 @@ from harness.inspector.store import group_counts
 from harness.inspector.web import Inspector, notices, render, templates
 from harness.lineage.graph import mermaid
 from pylon.config import ComponentConfig
-from pylon.logs import REDACTED
+from pylon.log_format import REDACTED
 
 _LIVE_SECONDS = 1.0
 

@@ -12,9 +12,13 @@ import json
 import types
 import typing
 from collections.abc import Callable
+from json.encoder import encode_basestring
 from typing import Any, ClassVar, TypeVar, Union, get_args, get_origin, get_type_hints
 
 from pylon.errors import ValidationError
+
+# The C accelerator behind json.dumps: None on an interpreter without it.
+c_make_encoder = getattr(json.encoder, "c_make_encoder", None)
 
 T = TypeVar("T", bound="JsonSerializable")
 
@@ -40,8 +44,8 @@ class JsonSerializable:
 
     def to_json(self) -> str:
         # The same text as dumping `to_dict()`, without first deep-copying every record:
-        # json.dumps walks lists and dicts itself and calls `_json_ready` only for bodies.
-        return json.dumps(self, default=_json_ready, separators=(",", ":"), ensure_ascii=False)
+        # the encoder walks lists and dicts itself and calls `_json_ready` only for bodies.
+        return compact_json(self)
 
     @classmethod
     def from_dict(cls: type[T], data: Any, where: str | None = None) -> T:
@@ -49,20 +53,20 @@ class JsonSerializable:
         where = where or cls.__name__
         if not isinstance(data, dict):
             raise ValidationError(where, f"expected a JSON object, got {type(data).__name__}")
-        hints = _type_hints(cls)
+        plan = _plan(cls)
         values: dict[str, Any] = {}
-        for field in _fields(cls):
-            if field.name in data:
-                values[field.name] = _check(
-                    data[field.name], hints[field.name], f"{where}.{field.name}"
-                )
-            elif not _has_default(field):
-                raise ValidationError(f"{where}.{field.name}", "required field is missing")
+        for name, checker, required in plan.fields:
+            if name in data:
+                values[name] = _checked(checker, data[name], where, name)
+            elif required:
+                raise ValidationError(f"{where}.{name}", "required field is missing")
         instance = cls(**values)
-        known = {f.name for f in _fields(cls)}
-        object.__setattr__(
-            instance, "_extra_fields", {k: v for k, v in data.items() if k not in known}
+        extra = (
+            {}
+            if data.keys() <= plan.known
+            else {k: v for k, v in data.items() if k not in plan.known}
         )
+        object.__setattr__(instance, "_extra_fields", extra)
         instance.validate(where)
         return instance
 
@@ -120,6 +124,62 @@ def _has_default(field: dataclasses.Field[Any]) -> bool:
     return field.default is not _MISSING or field.default_factory is not _MISSING
 
 
+@dataclasses.dataclass(frozen=True)
+class _Plan:
+    """How `from_dict` reads one class: per field its name, checker and whether it is
+    required; and the known names (the rest of an object is extra fields)."""
+
+    fields: tuple[tuple[str, Checker, bool], ...]
+    known: frozenset[str]
+
+
+_PLANS: dict[type, _Plan] = {}
+
+
+def _plan(cls: type) -> _Plan:
+    plan = _PLANS.get(cls)
+    if plan is None:
+        hints = _type_hints(cls)
+        fields = tuple(
+            (f.name, _checker(hints[f.name]), not _has_default(f)) for f in _class_fields(cls)
+        )
+        plan = _PLANS[cls] = _Plan(fields, frozenset(name for name, _, _ in fields))
+    return plan
+
+
+def _checked(checker: Checker, value: Any, where: str, name: str) -> Any:
+    """`checker(value)`; the field's location is built only when the value fails."""
+    try:
+        return checker(value, name)
+    except ValidationError:
+        checker(value, f"{where}.{name}")  # raises again, naming the field in full
+        raise
+
+
+def _compact_encoder() -> Callable[[Any], str]:
+    """`json.dumps(value, default=_json_ready, separators=(",", ":"), ensure_ascii=False)`,
+    with the C encoder built once instead of per call (json.dumps builds an encoder each
+    time it is given options). Same text; without circular-reference bookkeeping, a body
+    that contains itself ends in RecursionError, which `compact_json` reports."""
+    if c_make_encoder is None:  # an interpreter without the C accelerator
+        encoder = json.JSONEncoder(default=_json_ready, separators=(",", ":"), ensure_ascii=False)
+        return encoder.encode
+    iterencode = c_make_encoder(
+        None, _json_ready, encode_basestring, None, ":", ",", False, False, True
+    )
+    return lambda value: "".join(iterencode(value, 0))
+
+
+def compact_json(value: Any) -> str:
+    """The body's JSON text: compact, UTF-8 characters unescaped, NaN written as NaN."""
+    try:
+        return _ENCODE(value)
+    except RecursionError:
+        raise ValueError(
+            "the body refers to itself, or nests deeper than JSON text can be written"
+        ) from None
+
+
 def _json_ready(value: Any) -> Any:
     """json.dumps' `default`: a body's fields, shallow (nested bodies come back here)."""
     if not isinstance(value, JsonSerializable):
@@ -148,11 +208,6 @@ Checker = Callable[[Any, str], Any]
 # Per type hint, once: analysing a hint (get_origin/get_args) cost more than checking a
 # value, and a data asset's rows all share one hint.
 _CHECKERS: dict[Any, Checker] = {}
-
-
-def _check(value: Any, hint: Any, where: str) -> Any:
-    """Check `value` against a type hint; return it (nested bodies built)."""
-    return _checker(hint)(value, where)
 
 
 def _checker(hint: Any) -> Checker:
@@ -185,11 +240,13 @@ def _compile(hint: Any) -> Checker:
 
 
 def _list_checker(item: Checker) -> Checker:
+    passing = _PASSING_TYPES.get(item)
+
     def check(value: Any, where: str) -> Any:
         if not isinstance(value, list):
             raise ValidationError(where, f"expected a list, got {type(value).__name__}")
-        if item is _any:
-            return list(value)
+        if item is _any or (passing is not None and set(map(type, value)) <= passing):
+            return list(value)  # every item of a type the item checker passes unchanged
         # `where` of an item is only built for the one that fails.
         checked = []
         for index, entry in enumerate(value):
@@ -207,6 +264,11 @@ def _dict_checker(value: Any, where: str) -> Any:
     if not isinstance(value, dict):
         raise ValidationError(where, f"expected an object, got {type(value).__name__}")
     return value
+
+
+# Per checker, the exact types it returns unchanged: a list whose items are all of them
+# needs no call per item (a data asset's records are all plain dicts).
+_PASSING_TYPES: dict[Checker, frozenset[type]] = {_dict_checker: frozenset((dict,))}
 
 
 def _literal_checker(allowed: tuple[Any, ...]) -> Checker:
@@ -238,6 +300,7 @@ def _union_checker(options: tuple[Any, ...]) -> Checker:
 
 def _simple_checker(hint: Any) -> Checker:
     expected = _SIMPLE.get(hint, getattr(hint, "__name__", str(hint)))
+    passing = {str: (str,), int: (int,), float: (float, int), bool: (bool,)}.get(hint)
 
     def check(value: Any, where: str) -> Any:
         if hint is float and isinstance(value, int) and not isinstance(value, bool):
@@ -247,4 +310,9 @@ def _simple_checker(hint: Any) -> Checker:
             return value
         raise ValidationError(where, f"expected {expected}, got {json.dumps(value)[:80]}")
 
+    if passing:
+        _PASSING_TYPES[check] = frozenset(passing)
     return check
+
+
+_ENCODE = _compact_encoder()

@@ -33,6 +33,9 @@ class DataAsset(JsonSerializable):
         if not self.dataAssetCountry.strip():
             raise ValidationError(f"{where}.dataAssetCountry", "must not be empty")
         keys = [*self.dataAssetPartitionKeys, *self.dataAssetUniqueKeys]
+        required = frozenset(keys)
+        if all(required <= record.keys() for record in self.data):
+            return
         for index, record in enumerate(self.data):
             missing = [k for k in keys if k not in record]
             if missing:

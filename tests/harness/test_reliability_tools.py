@@ -13,7 +13,7 @@ from harness.reliability.faults import FaultLog
 from harness.reliability.log_watch import Failure, LogWatch
 from harness.reliability.report import ReliabilityReport
 from pylon.errors import PublishError
-from pylon.logs import TEXT_FORMAT
+from pylon.log_format import TEXT_FORMAT
 from pylon.wire import InboundMessage
 from pylon.worker import log_failure
 
@@ -92,8 +92,14 @@ def test_log_watch_reads_the_reason_from_pylons_failure_line(
 
 def test_log_watch_reads_the_hung_task_line_and_keeps_the_last_reason() -> None:
     watch = LogWatch()
-    watch("c", "ERROR pylon.worker message m-1 failed (receive 1): ValueError: first; it stays in the queue")
-    watch("c", "ERROR pylon.leases message m-1 hung: still in hand after TASK_TIMEOUT_SECONDS=5; releasing it")
+    watch(
+        "c",
+        "ERROR pylon.worker message m-1 failed (receive 1): ValueError: first; it stays in the queue",
+    )
+    watch(
+        "c",
+        "ERROR pylon.leases message m-1 hung: still in hand after TASK_TIMEOUT_SECONDS=5; releasing it",
+    )
 
     assert watch.reasons() == {"m-1": "hung: still in hand after TASK_TIMEOUT_SECONDS=5"}
 
@@ -130,7 +136,9 @@ def test_report_lists_stages_faults_dead_letters_and_writes_markdown_and_json(
     markdown = report.write(tmp_path).read_text()
 
     assert report.missing == ["3"]
-    assert "3 inputs in 12.3 s; 1 missing, 1 in dead-letter queues (1 with their reason)" in markdown
+    assert (
+        "3 inputs in 12.3 s; 1 missing, 1 in dead-letter queues (1 with their reason)" in markdown
+    )
     assert "| b | 1 | 2 | 1 | 1 | 0 | 0 |" in markdown
     assert "| task exception (random) | 7 |" in markdown
     assert "| a | 2 | m-2 | ValueError: poison number 2 |" in markdown

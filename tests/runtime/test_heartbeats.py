@@ -27,7 +27,8 @@ from harness.spec import spec_from_dict
 from harness.testing.waiting import wait_until
 from pylon import BaseMessage
 from pylon.config import ComponentKind
-from pylon.logs import JsonFormatter, Liveness
+from pylon.log_format import JsonFormatter
+from pylon.logs import Liveness
 from pylon.wire import SqsMessage
 from tests.conftest import Wiring
 

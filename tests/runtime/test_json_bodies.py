@@ -56,3 +56,50 @@ def test_a_body_with_its_own_to_dict_is_encoded_through_it() -> None:
 def test_a_value_json_cannot_encode_is_a_type_error_naming_its_type() -> None:
     with pytest.raises(TypeError, match="set is not JSON serializable"):
         Report("day", tags={"x": {1, 2}}).to_json()  # type: ignore[dict-item]
+
+
+class Label(str):
+    """A str subclass, as a task may hand over."""
+
+
+@dataclass
+class Anything(JsonSerializable):
+    value: object
+
+
+# Values where JSON writers commonly differ: json.dumps' text is the wire format.
+AWKWARD_VALUES = [
+    float("nan"),
+    float("inf"),
+    -float("inf"),
+    1e16,
+    1e-7,
+    -0.0,
+    0.1 + 0.2,
+    2**70,
+    -(2**63),
+    True,
+    None,
+    "é ü 漢字 🚀",
+    'quote " backslash \\ newline \n tab \t nul \x00 del \x7f',
+    "\u2028 line separator",
+    Label("sub"),
+    {1: "int key", 2.5: "float key", True: "bool key", None: "none key"},
+    [(1, 2), []],
+    {"nested": [{"deep": [1.5, {"x": None}]}]},
+]
+
+
+@pytest.mark.parametrize("value", AWKWARD_VALUES, ids=repr)
+def test_body_text_is_byte_for_byte_what_json_dumps_writes(value: object) -> None:
+    expected = json.dumps({"value": value}, separators=(",", ":"), ensure_ascii=False)
+
+    assert Anything(value).to_json() == expected
+
+
+def test_a_body_that_contains_itself_is_a_value_error_not_a_crash() -> None:
+    loop: list[object] = []
+    loop.append(loop)
+
+    with pytest.raises(ValueError, match="refers to itself"):
+        Anything(loop).to_json()

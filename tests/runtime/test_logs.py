@@ -10,17 +10,15 @@ from contextlib import contextmanager
 
 import pytest
 
-from pylon.logs import (
+from pylon.log_format import (
     REDACTED,
     TEXT_FORMAT,
     JsonFormatter,
     SecretRedactor,
     TextFormatter,
     configure_logging,
-    heartbeat,
-    log_timing,
-    timed,
 )
+from pylon.logs import heartbeat, log_timing, timed
 
 PYLON_LOGGER = logging.getLogger("pylon")
 
