@@ -323,26 +323,26 @@ def _check_json_text(
 
 
 def _attributes(message: BaseMessage, where: str) -> dict[str, str]:
-    values: dict[str, str | None] = {
-        "objectType": message.objectType.value,
-        "payloadType": message.payloadType.value,
-        "payloadMimeType": message.mime_type,
-        "ingestionId": message.ingestionId,
-        "payloadS3Path": message.payloadS3Path,
-        "dataAssetName": message.dataAssetName,
-        "dataAssetCountry": message.dataAssetCountry,
-    }
-    if isinstance(message.body, DataAsset):
-        values["dataAssetName"] = values["dataAssetName"] or message.body.dataAssetName
-        values["dataAssetCountry"] = values["dataAssetCountry"] or message.body.dataAssetCountry
-    attributes = {name: value for name, value in values.items() if value}
-    clashing = sorted(RESERVED_ATTRIBUTES & message.attributes.keys())
-    if clashing:
-        raise TaskError(
-            f"{where}: attributes {clashing} are Pylon's; set the message fields instead"
-        )
-    attributes.update({k: v for k, v in message.attributes.items() if v})
-    check_attribute_count(attributes, where)
+    body = message.body
+    asset = body if isinstance(body, DataAsset) else None
+    values = (
+        ("objectType", message.objectType.value),
+        ("payloadType", message.payloadType.value),
+        ("payloadMimeType", message.mime_type),
+        ("ingestionId", message.ingestionId),
+        ("payloadS3Path", message.payloadS3Path),
+        ("dataAssetName", message.dataAssetName or (asset and asset.dataAssetName)),
+        ("dataAssetCountry", message.dataAssetCountry or (asset and asset.dataAssetCountry)),
+    )
+    attributes = {name: value for name, value in values if value}
+    if message.attributes:
+        clashing = sorted(RESERVED_ATTRIBUTES & message.attributes.keys())
+        if clashing:
+            raise TaskError(
+                f"{where}: attributes {clashing} are Pylon's; set the message fields instead"
+            )
+        attributes.update({k: v for k, v in message.attributes.items() if v})
+        check_attribute_count(attributes, where)
     return attributes
 
 

@@ -7,6 +7,7 @@ de-duplicate. Sources have no input and get a random id per run.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 
 from pylon.execution import Execution
@@ -17,12 +18,23 @@ from pylon.models.messages import BaseMessage, ObjectType
 
 # Fixed namespace for uuid5: changing it would change every derived ingestionId.
 LINEAGE_NAMESPACE = uuid.UUID("6f2d3c1e-8a4b-5c9d-9e0f-1a2b3c4d5e6f")
+_NAMESPACE_BYTES = LINEAGE_NAMESPACE.bytes
 
 
 def ingestion_id_for(artifact_name: str, input_message_id: str | None) -> str:
     if input_message_id is None:
         return str(uuid.uuid4())
-    return str(uuid.uuid5(LINEAGE_NAMESPACE, f"{artifact_name}/{input_message_id}"))
+    return _uuid5_text(f"{artifact_name}/{input_message_id}")
+
+
+def _uuid5_text(name: str) -> str:
+    """`str(uuid.uuid5(LINEAGE_NAMESPACE, name))` (RFC 4122 section 4.3) without building
+    the UUID object: a third of the cost, once per message."""
+    digest = bytearray(hashlib.sha1(_NAMESPACE_BYTES + name.encode()).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # the RFC 4122 variant
+    text = digest.hex()
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
 class LineageHook(Hook):

@@ -7,7 +7,6 @@ translates between the two.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, field
 from typing import NotRequired, TypedDict
 
@@ -89,14 +88,26 @@ class WireMessage:
     group_id: str | None = None
     deduplication_id: str | None = None
 
-    @functools.cached_property
+    # size_bytes, once computed (functools.cached_property takes a lock per read on 3.11).
+    _size: int | None = field(default=None, init=False, repr=False, compare=False)
+
+    @property
     def size_bytes(self) -> int:
         """Size as SNS counts it against its limit: body plus attribute names, types, values.
 
         Computed once (the message is frozen): batching and offloading both ask for it.
         """
-        attributes = sum(
-            len(name.encode()) + len("String") + len(value.encode())
-            for name, value in self.attributes.items()
-        )
-        return len(self.body.encode()) + attributes
+        if self._size is None:
+            object.__setattr__(self, "_size", self._measure())
+        return self._size  # type: ignore[return-value]
+
+    def _measure(self) -> int:
+        attributes = self.attributes
+        names, values = "".join(attributes), "".join(attributes.values())
+        types = len("String") * len(attributes)
+        return _utf8_length(self.body) + _utf8_length(names) + types + _utf8_length(values)
+
+
+def _utf8_length(text: str) -> int:
+    """Bytes of `text` in UTF-8, without encoding an ASCII text (`isascii` is a flag test)."""
+    return len(text) if text.isascii() else len(text.encode())

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import operator
 import types
 import typing
 from collections.abc import Callable
@@ -186,9 +187,24 @@ def _json_ready(value: Any) -> Any:
         raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
     if type(value).to_dict is not JsonSerializable.to_dict:
         return value.to_dict()  # a body with a representation of its own (LambdaEvent)
-    data = {f.name: getattr(value, f.name) for f in _fields(value)}
+    names, read = _readers(type(value))
+    data = dict(zip(names, read(value), strict=True))
     data.update(getattr(value, "_extra_fields", {}))
     return data
+
+
+_READERS: dict[type, tuple[tuple[str, ...], Callable[[Any], tuple[Any, ...]]]] = {}
+
+
+def _readers(cls: type) -> tuple[tuple[str, ...], Callable[[Any], tuple[Any, ...]]]:
+    """A class's field names and one C-level getter of all their values, in field order."""
+    readers = _READERS.get(cls)
+    if readers is None:
+        names = tuple(f.name for f in _class_fields(cls))
+        getter = operator.attrgetter(*names)
+        read = getter if len(names) > 1 else lambda value: (getter(value),)
+        readers = _READERS[cls] = (names, read)
+    return readers
 
 
 def _to_jsonable(value: Any) -> Any:

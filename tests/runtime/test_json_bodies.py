@@ -84,7 +84,7 @@ AWKWARD_VALUES = [
     'quote " backslash \\ newline \n tab \t nul \x00 del \x7f',
     "\u2028 line separator",
     Label("sub"),
-    {1: "int key", 2.5: "float key", True: "bool key", None: "none key"},
+    {1: "int key", 2.5: "float key", False: "bool key", None: "none key"},
     [(1, 2), []],
     {"nested": [{"deep": [1.5, {"x": None}]}]},
 ]

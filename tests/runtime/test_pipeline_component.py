@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import pylon
 from pylon import BaseMessage, ObjectType
 from pylon.config import ComponentKind
@@ -46,6 +48,19 @@ def test_the_same_input_processed_twice_gets_the_same_ingestion_id(wiring: Wirin
     assert first == ingestion_id_for("component", "message-1")
     assert first != ingestion_id_for("other-component", "message-1")
     assert first != ingestion_id_for("component", "message-2")
+
+
+@pytest.mark.parametrize("message_id", ["message-1", "é/ü 漢", "x" * 300, ""])
+def test_a_derived_ingestion_id_is_the_rfc_4122_uuid5_of_component_and_message(
+    message_id: str,
+) -> None:
+    """Ids already stored downstream must keep matching: the derivation never changes."""
+    import uuid
+
+    from pylon.lineage import LINEAGE_NAMESPACE, ingestion_id_for
+
+    expected = uuid.uuid5(LINEAGE_NAMESPACE, f"component/{message_id}")
+    assert ingestion_id_for("component", message_id) == str(expected)
 
 
 def test_failing_task_leaves_the_message_in_the_queue(wiring: Wiring) -> None:
