@@ -50,7 +50,10 @@ from pylon.result import as_result
 from pylon.wire import SqsAttributeValue, SqsMessage
 
 NAME = "overhead"
-LAMBDA_TARGET = Target(TargetKind.RATIO_AT_MOST, 1.0)
+# Issue 19: the queue path at most 3.5x the bare json-in/json-out loop, and a Lambda batch
+# at most 0.80x Powertools doing the same per-message work.
+QUEUE_PATH_TARGET = Target(TargetKind.RATIO_AT_MOST, 3.5)
+LAMBDA_TARGET = Target(TargetKind.RATIO_AT_MOST, 0.80)
 BATCH = 10
 EVENT_TEMPLATE = Path(__file__).resolve().parent.parent / "tests" / "events" / "sqs_event.json"
 QUEUE_URL = "https://sqs.us-east-1.amazonaws.com/000000000000/bench-in"
@@ -378,11 +381,24 @@ def _report(
             "µs",
             "task + json.loads/dumps",
             baseline * micro,
+            QUEUE_PATH_TARGET,
         )
     )
     report.add(Figure("framework overhead per message", (full - baseline) * micro, "µs"))
     for stage, seconds in stages.items():
         report.add(Figure(f"  of which {stage}", seconds * micro, "µs"))
+    rest = full - sum(stages.values())
+    report.add(
+        Figure(
+            "  of which the rest",
+            rest * micro,
+            "µs",
+            note="the path minus the stages above: the task call, hooks, leases, batching the "
+            "publish, deletes (and the in-memory clients). The stages hold the JSON work the "
+            "baseline does too, so they and the rest add up to the whole path, not to the "
+            "overhead",
+        )
+    )
     report.add(
         Figure(
             "Lambda handler per 10-record batch",

@@ -41,7 +41,7 @@ from harness.provision import provision
 from harness.spec import load_spec
 
 NAME = "startup"
-TARGET = Target(TargetKind.VALUE_AT_MOST, 1.0)
+TARGET = Target(TargetKind.VALUE_AT_MOST, 0.5)
 EXAMPLE_SPEC = (
     Path(__file__).resolve().parent.parent / "examples" / "docs_pipeline" / "pipeline.yaml"
 )

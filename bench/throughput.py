@@ -49,7 +49,7 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs.literals import QueueAttributeNameType
 
 NAME = "throughput"
-TARGET = Target(TargetKind.RATIO_AT_LEAST, 0.90)
+TARGET = Target(TargetKind.RATIO_AT_LEAST, 0.95)
 IMPLEMENTATIONS = ("limit", "pylon")
 _READY_TIMEOUT_S = 60.0
 _POLL_INTERVAL_S = 0.05
