@@ -196,6 +196,9 @@ class _Provisioner:
         self.topics: dict[str, str] = {}
         self.queues: dict[str, str] = {}
         self.subscriptions: dict[tuple[str, str], str] = {}
+        # Per topic, its SQS subscriptions as (endpoint queue ARN, subscription ARN), listed
+        # once per run: each queue reads only its own, and a run never touches another's.
+        self._topic_subscriptions: dict[str, list[tuple[str, str]]] = {}
 
     def run(self) -> ProvisionedPipeline:
         self.topics = {name: self._topic(name) for name in self.spec.all_topics}
@@ -281,7 +284,7 @@ class _Provisioner:
         (without pruning, subscriptions from an earlier spec stay, and stay admitted)."""
         wanted = {self.topics[s.topic]: s for s in subscriptions}
         existing = {
-            arn: _queue_subscriptions(self.clients.sns, arn, queue.arn)
+            arn: [sub for endpoint, sub in self._sqs_subscriptions(arn) if endpoint == queue.arn]
             for arn in self.topics.values()
         }
         stale = {arn: subs for arn, subs in existing.items() if arn not in wanted and subs}
@@ -296,6 +299,11 @@ class _Provisioner:
         for subscription_arns in stale.values() if self.prune else ():
             for arn in subscription_arns:
                 self.clients.sns.unsubscribe(SubscriptionArn=arn)
+
+    def _sqs_subscriptions(self, topic_arn: str) -> list[tuple[str, str]]:
+        if topic_arn not in self._topic_subscriptions:
+            self._topic_subscriptions[topic_arn] = _sqs_subscriptions(self.clients.sns, topic_arn)
+        return self._topic_subscriptions[topic_arn]
 
     def _subscribe(
         self, topic_arn: str, queue_arn: str, subscription: Subscription, existing: list[str]
@@ -458,14 +466,15 @@ _FILTER_POLICY_SCOPES = {
 }
 
 
-def _queue_subscriptions(sns: SNSClient, topic_arn: str, queue_arn: str) -> list[str]:
-    """ARNs of the topic's subscriptions delivering to this queue (at most one on AWS)."""
+def _sqs_subscriptions(sns: SNSClient, topic_arn: str) -> list[tuple[str, str]]:
+    """(queue ARN, subscription ARN) of the topic's SQS subscriptions (on AWS, at most one
+    per queue)."""
     pages = sns.get_paginator("list_subscriptions_by_topic").paginate(TopicArn=topic_arn)
     return [
-        s["SubscriptionArn"]
+        (s.get("Endpoint", ""), s["SubscriptionArn"])
         for page in pages
         for s in page.get("Subscriptions", [])
-        if s.get("Protocol") == "sqs" and s.get("Endpoint") == queue_arn
+        if s.get("Protocol") == "sqs"
     ]
 
 

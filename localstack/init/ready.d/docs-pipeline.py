@@ -158,7 +158,7 @@ CALLS = json.loads(r"""[
    "QueueName": "parser-in-dlq"
   },
   "response": {
-   "QueueUrl": "http://127.0.0.1:34293/000000000000/parser-in-dlq"
+   "QueueUrl": "http://127.0.0.1:36735/000000000000/parser-in-dlq"
   },
   "service": "sqs"
  },
@@ -168,7 +168,7 @@ CALLS = json.loads(r"""[
    "AttributeNames": [
     "QueueArn"
    ],
-   "QueueUrl": "http://127.0.0.1:34293/000000000000/parser-in-dlq"
+   "QueueUrl": "http://127.0.0.1:36735/000000000000/parser-in-dlq"
   },
   "response": {
    "Attributes": {
@@ -195,7 +195,7 @@ CALLS = json.loads(r"""[
    "QueueName": "parser-in"
   },
   "response": {
-   "QueueUrl": "http://127.0.0.1:34293/000000000000/parser-in"
+   "QueueUrl": "http://127.0.0.1:36735/000000000000/parser-in"
   },
   "service": "sqs"
  },
@@ -205,7 +205,7 @@ CALLS = json.loads(r"""[
    "AttributeNames": [
     "QueueArn"
    ],
-   "QueueUrl": "http://127.0.0.1:34293/000000000000/parser-in"
+   "QueueUrl": "http://127.0.0.1:36735/000000000000/parser-in"
   },
   "response": {
    "Attributes": {
@@ -240,7 +240,7 @@ CALLS = json.loads(r"""[
    "Attributes": {
     "Policy": "{\"Version\": \"2012-10-17\", \"Statement\": [{\"Sid\": \"PylonSubscribedTopics\", \"Effect\": \"Allow\", \"Principal\": {\"Service\": \"sns.amazonaws.com\"}, \"Action\": \"sqs:SendMessage\", \"Resource\": \"arn:aws:sqs:us-east-1:000000000000:parser-in\", \"Condition\": {\"ArnEquals\": {\"aws:SourceArn\": [\"arn:aws:sns:us-east-1:000000000000:documents\"]}}}]}"
    },
-   "QueueUrl": "http://127.0.0.1:34293/000000000000/parser-in"
+   "QueueUrl": "http://127.0.0.1:36735/000000000000/parser-in"
   },
   "response": {},
   "service": "sqs"
@@ -259,7 +259,7 @@ CALLS = json.loads(r"""[
    "TopicArn": "arn:aws:sns:us-east-1:000000000000:documents"
   },
   "response": {
-   "SubscriptionArn": "arn:aws:sns:us-east-1:000000000000:documents:ab0d4ae0-6376-433d-8ed1-49b95f1d0006"
+   "SubscriptionArn": "arn:aws:sns:us-east-1:000000000000:documents:f022a511-3a51-4848-a43b-d2f099ea9f83"
   },
   "service": "sns"
  },
@@ -294,7 +294,7 @@ CALLS = json.loads(r"""[
    "QueueName": "lake-writer-in-dlq"
   },
   "response": {
-   "QueueUrl": "http://127.0.0.1:34293/000000000000/lake-writer-in-dlq"
+   "QueueUrl": "http://127.0.0.1:36735/000000000000/lake-writer-in-dlq"
   },
   "service": "sqs"
  },
@@ -304,7 +304,7 @@ CALLS = json.loads(r"""[
    "AttributeNames": [
     "QueueArn"
    ],
-   "QueueUrl": "http://127.0.0.1:34293/000000000000/lake-writer-in-dlq"
+   "QueueUrl": "http://127.0.0.1:36735/000000000000/lake-writer-in-dlq"
   },
   "response": {
    "Attributes": {
@@ -331,7 +331,7 @@ CALLS = json.loads(r"""[
    "QueueName": "lake-writer-in"
   },
   "response": {
-   "QueueUrl": "http://127.0.0.1:34293/000000000000/lake-writer-in"
+   "QueueUrl": "http://127.0.0.1:36735/000000000000/lake-writer-in"
   },
   "service": "sqs"
  },
@@ -341,7 +341,7 @@ CALLS = json.loads(r"""[
    "AttributeNames": [
     "QueueArn"
    ],
-   "QueueUrl": "http://127.0.0.1:34293/000000000000/lake-writer-in"
+   "QueueUrl": "http://127.0.0.1:36735/000000000000/lake-writer-in"
   },
   "response": {
    "Attributes": {
@@ -351,40 +351,12 @@ CALLS = json.loads(r"""[
   "service": "sqs"
  },
  {
-  "method": "list_subscriptions_by_topic",
-  "params": {
-   "TopicArn": "arn:aws:sns:us-east-1:000000000000:documents"
-  },
-  "response": {
-   "Subscriptions": [
-    {
-     "Endpoint": "arn:aws:sqs:us-east-1:000000000000:parser-in",
-     "Owner": "000000000000",
-     "Protocol": "sqs",
-     "SubscriptionArn": "arn:aws:sns:us-east-1:000000000000:documents:ab0d4ae0-6376-433d-8ed1-49b95f1d0006",
-     "TopicArn": "arn:aws:sns:us-east-1:000000000000:documents"
-    }
-   ]
-  },
-  "service": "sns"
- },
- {
-  "method": "list_subscriptions_by_topic",
-  "params": {
-   "TopicArn": "arn:aws:sns:us-east-1:000000000000:readings"
-  },
-  "response": {
-   "Subscriptions": []
-  },
-  "service": "sns"
- },
- {
   "method": "set_queue_attributes",
   "params": {
    "Attributes": {
     "Policy": "{\"Version\": \"2012-10-17\", \"Statement\": [{\"Sid\": \"PylonSubscribedTopics\", \"Effect\": \"Allow\", \"Principal\": {\"Service\": \"sns.amazonaws.com\"}, \"Action\": \"sqs:SendMessage\", \"Resource\": \"arn:aws:sqs:us-east-1:000000000000:lake-writer-in\", \"Condition\": {\"ArnEquals\": {\"aws:SourceArn\": [\"arn:aws:sns:us-east-1:000000000000:readings\"]}}}]}"
    },
-   "QueueUrl": "http://127.0.0.1:34293/000000000000/lake-writer-in"
+   "QueueUrl": "http://127.0.0.1:36735/000000000000/lake-writer-in"
   },
   "response": {},
   "service": "sqs"
@@ -403,7 +375,7 @@ CALLS = json.loads(r"""[
    "TopicArn": "arn:aws:sns:us-east-1:000000000000:readings"
   },
   "response": {
-   "SubscriptionArn": "arn:aws:sns:us-east-1:000000000000:readings:81245cc4-84fe-4fd7-9143-0277bcbd4697"
+   "SubscriptionArn": "arn:aws:sns:us-east-1:000000000000:readings:67889fec-8831-44ec-a63a-4f1d1f3642e0"
   },
   "service": "sns"
  },
@@ -438,7 +410,7 @@ CALLS = json.loads(r"""[
    "QueueName": "docs-pylon-lineage-in-dlq"
   },
   "response": {
-   "QueueUrl": "http://127.0.0.1:34293/000000000000/docs-pylon-lineage-in-dlq"
+   "QueueUrl": "http://127.0.0.1:36735/000000000000/docs-pylon-lineage-in-dlq"
   },
   "service": "sqs"
  },
@@ -448,7 +420,7 @@ CALLS = json.loads(r"""[
    "AttributeNames": [
     "QueueArn"
    ],
-   "QueueUrl": "http://127.0.0.1:34293/000000000000/docs-pylon-lineage-in-dlq"
+   "QueueUrl": "http://127.0.0.1:36735/000000000000/docs-pylon-lineage-in-dlq"
   },
   "response": {
    "Attributes": {
@@ -475,7 +447,7 @@ CALLS = json.loads(r"""[
    "QueueName": "docs-pylon-lineage-in"
   },
   "response": {
-   "QueueUrl": "http://127.0.0.1:34293/000000000000/docs-pylon-lineage-in"
+   "QueueUrl": "http://127.0.0.1:36735/000000000000/docs-pylon-lineage-in"
   },
   "service": "sqs"
  },
@@ -485,7 +457,7 @@ CALLS = json.loads(r"""[
    "AttributeNames": [
     "QueueArn"
    ],
-   "QueueUrl": "http://127.0.0.1:34293/000000000000/docs-pylon-lineage-in"
+   "QueueUrl": "http://127.0.0.1:36735/000000000000/docs-pylon-lineage-in"
   },
   "response": {
    "Attributes": {
@@ -495,48 +467,12 @@ CALLS = json.loads(r"""[
   "service": "sqs"
  },
  {
-  "method": "list_subscriptions_by_topic",
-  "params": {
-   "TopicArn": "arn:aws:sns:us-east-1:000000000000:documents"
-  },
-  "response": {
-   "Subscriptions": [
-    {
-     "Endpoint": "arn:aws:sqs:us-east-1:000000000000:parser-in",
-     "Owner": "000000000000",
-     "Protocol": "sqs",
-     "SubscriptionArn": "arn:aws:sns:us-east-1:000000000000:documents:ab0d4ae0-6376-433d-8ed1-49b95f1d0006",
-     "TopicArn": "arn:aws:sns:us-east-1:000000000000:documents"
-    }
-   ]
-  },
-  "service": "sns"
- },
- {
-  "method": "list_subscriptions_by_topic",
-  "params": {
-   "TopicArn": "arn:aws:sns:us-east-1:000000000000:readings"
-  },
-  "response": {
-   "Subscriptions": [
-    {
-     "Endpoint": "arn:aws:sqs:us-east-1:000000000000:lake-writer-in",
-     "Owner": "000000000000",
-     "Protocol": "sqs",
-     "SubscriptionArn": "arn:aws:sns:us-east-1:000000000000:readings:81245cc4-84fe-4fd7-9143-0277bcbd4697",
-     "TopicArn": "arn:aws:sns:us-east-1:000000000000:readings"
-    }
-   ]
-  },
-  "service": "sns"
- },
- {
   "method": "set_queue_attributes",
   "params": {
    "Attributes": {
     "Policy": "{\"Version\": \"2012-10-17\", \"Statement\": [{\"Sid\": \"PylonSubscribedTopics\", \"Effect\": \"Allow\", \"Principal\": {\"Service\": \"sns.amazonaws.com\"}, \"Action\": \"sqs:SendMessage\", \"Resource\": \"arn:aws:sqs:us-east-1:000000000000:docs-pylon-lineage-in\", \"Condition\": {\"ArnEquals\": {\"aws:SourceArn\": [\"arn:aws:sns:us-east-1:000000000000:documents\", \"arn:aws:sns:us-east-1:000000000000:readings\"]}}}]}"
    },
-   "QueueUrl": "http://127.0.0.1:34293/000000000000/docs-pylon-lineage-in"
+   "QueueUrl": "http://127.0.0.1:36735/000000000000/docs-pylon-lineage-in"
   },
   "response": {},
   "service": "sqs"
@@ -555,7 +491,7 @@ CALLS = json.loads(r"""[
    "TopicArn": "arn:aws:sns:us-east-1:000000000000:documents"
   },
   "response": {
-   "SubscriptionArn": "arn:aws:sns:us-east-1:000000000000:documents:6d9ecc3f-74a7-4993-92ce-dec16a54a067"
+   "SubscriptionArn": "arn:aws:sns:us-east-1:000000000000:documents:96021724-2bc6-4e54-b3b2-4b5839a1b3c7"
   },
   "service": "sns"
  },
@@ -573,7 +509,7 @@ CALLS = json.loads(r"""[
    "TopicArn": "arn:aws:sns:us-east-1:000000000000:readings"
   },
   "response": {
-   "SubscriptionArn": "arn:aws:sns:us-east-1:000000000000:readings:789a3134-504e-418d-8548-da3d06ed205f"
+   "SubscriptionArn": "arn:aws:sns:us-east-1:000000000000:readings:eaa3db16-5e51-44e2-8505-b64c63745e1a"
   },
   "service": "sns"
  },
@@ -620,7 +556,7 @@ CALLS = json.loads(r"""[
     "BillingModeSummary": {
      "BillingMode": "PAY_PER_REQUEST"
     },
-    "CreationDateTime": "2026-12-05T10:08:03+00:00",
+    "CreationDateTime": "2026-12-05T13:27:49+00:00",
     "DeletionProtectionEnabled": false,
     "ItemCount": 0,
     "KeySchema": [
@@ -634,7 +570,7 @@ CALLS = json.loads(r"""[
      "WriteCapacityUnits": 0
     },
     "TableArn": "arn:aws:dynamodb:us-east-1:000000000000:table/docs-lineage",
-    "TableId": "4e4045e3-8ce2-4bd1-86e5-aa8dc48e5ee8",
+    "TableId": "b26edb6b-f082-4c72-ab59-dd426fd1d28d",
     "TableName": "docs-lineage",
     "TableSizeBytes": 0,
     "TableStatus": "ACTIVE",
@@ -663,7 +599,7 @@ CALLS = json.loads(r"""[
     "BillingModeSummary": {
      "BillingMode": "PAY_PER_REQUEST"
     },
-    "CreationDateTime": "2026-12-05T10:08:03+00:00",
+    "CreationDateTime": "2026-12-05T13:27:49+00:00",
     "DeletionProtectionEnabled": false,
     "ItemCount": 0,
     "KeySchema": [
@@ -677,7 +613,7 @@ CALLS = json.loads(r"""[
      "WriteCapacityUnits": 0
     },
     "TableArn": "arn:aws:dynamodb:us-east-1:000000000000:table/docs-lineage",
-    "TableId": "4e4045e3-8ce2-4bd1-86e5-aa8dc48e5ee8",
+    "TableId": "b26edb6b-f082-4c72-ab59-dd426fd1d28d",
     "TableName": "docs-lineage",
     "TableSizeBytes": 0,
     "TableStatus": "ACTIVE",
@@ -706,7 +642,7 @@ CALLS = json.loads(r"""[
     "BillingModeSummary": {
      "BillingMode": "PAY_PER_REQUEST"
     },
-    "CreationDateTime": "2026-12-05T10:08:03+00:00",
+    "CreationDateTime": "2026-12-05T13:27:49+00:00",
     "DeletionProtectionEnabled": false,
     "ItemCount": 0,
     "KeySchema": [
@@ -720,7 +656,7 @@ CALLS = json.loads(r"""[
      "WriteCapacityUnits": 0
     },
     "TableArn": "arn:aws:dynamodb:us-east-1:000000000000:table/docs-lineage",
-    "TableId": "4e4045e3-8ce2-4bd1-86e5-aa8dc48e5ee8",
+    "TableId": "b26edb6b-f082-4c72-ab59-dd426fd1d28d",
     "TableName": "docs-lineage",
     "TableSizeBytes": 0,
     "TableStatus": "ACTIVE",
