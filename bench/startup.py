@@ -39,6 +39,7 @@ from harness.emulators.selection import apply_to_environment
 from harness.errors import EmulatorError
 from harness.provision import provision
 from harness.spec import load_spec
+from pylon.aws.clients import forget_models
 
 NAME = "startup"
 TARGET = Target(TargetKind.VALUE_AT_MOST, 0.5)
@@ -133,6 +134,7 @@ def _processes(emulator: Emulator) -> list[int]:
 
 def time_once(backend: Backend, timings: Timings) -> None:
     spec = load_spec(EXAMPLE_SPEC)
+    forget_models()  # each start cold, as a fresh `pylon up` is: no client models parsed
     emulator = backend.create()
     started = time.perf_counter()
     try:

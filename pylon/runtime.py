@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import boto3
 
-from pylon.aws.clients import new_client
+from pylon.aws.clients import new_client, new_session
 from pylon.aws.s3 import S3Store
 from pylon.aws.sns import SnsTopic
 from pylon.aws.sqs import SqsQueue
@@ -46,7 +46,7 @@ def build_runtime(
     configure_logging(config.log_format, config.log_level, config.secret_values)
     # One session for all clients: each session loads botocore's endpoint and model data
     # anew, so three sessions cost ~15 MiB and ~0.2 s more than one.
-    session = session or boto3.session.Session()
+    session = session or new_session()
     s3 = S3Store(new_client("s3", session))
     path = MessagePath(
         task,

@@ -31,6 +31,8 @@ from harness.emulators.isolated_env import IsolatedTool, default_cache_dir, isol
 from harness.errors import EmulatorError
 from harness.processes.groups import spawn, stop_group
 from harness.processes.ports import LOOPBACK_HOST, free_loopback_port
+from harness.provision.provisioner import PROVISIONED_SERVICES
+from pylon.aws.clients import preload_models
 
 # Pinned exactly: MiniStack releases often and its behaviour is what our emulator-gap
 # tests (filter policies, Binary attributes, SQS event source mappings) are written
@@ -144,6 +146,9 @@ class MiniStack(Emulator):
         if self.is_running():
             return
         executable = self.ensure_installed()
+        # Whoever starts an emulator talks to it next: the client models are parsed on
+        # this side while MiniStack boots on the other.
+        preload_models(PROVISIONED_SERVICES)
         port = self._port or free_loopback_port()
         self._url = f"http://{LOOPBACK_HOST}:{port}"
         self._workdir = Path(tempfile.mkdtemp(prefix="pylon-ministack-"))

@@ -28,7 +28,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from harness.endpoints import AwsEndpoint, is_loopback
 from harness.errors import HarnessError
 from harness.spec import ComponentSpec, FilterScope, PipelineSpec, Subscription
-from pylon.aws.clients import new_client
+from pylon.aws.clients import new_client, new_session
 from pylon.fifo import is_fifo
 
 if TYPE_CHECKING:
@@ -51,7 +51,9 @@ class ProvisionError(HarnessError):
 # still there to inspect after a long weekend; the default (4 days) may not be.
 _DLQ_RETENTION_SECONDS = str(14 * 24 * 3600)
 _LINEAGE_KEY = "ingestionId"
-_SERVICES = ("sqs", "sns", "s3", "ssm", "dynamodb")
+# The services a pipeline's resources live in (`harness.emulators` preloads their models).
+PROVISIONED_SERVICES = ("sqs", "sns", "s3", "ssm", "dynamodb")
+_SERVICES = PROVISIONED_SERVICES
 
 
 @dataclass(frozen=True)
@@ -122,7 +124,7 @@ class _Clients:
     @classmethod
     def create(cls, session: boto3.session.Session | None) -> _Clients:
         """Creating a client reads the endpoint configuration but sends nothing."""
-        session = session or boto3.session.Session()
+        session = session or new_session()
         return cls(*(new_client(service, session) for service in _SERVICES))
 
     def refuse_remote(self) -> None:
