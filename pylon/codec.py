@@ -360,29 +360,28 @@ def check_attribute_count(attributes: dict[str, str], where: str) -> None:
 def sns_entry(wire: WireMessage, entry_id: str) -> dict[str, Any]:
     """A PublishBatch entry."""
     entry = {"Id": entry_id, "Message": wire.body, "MessageAttributes": _wire_attributes(wire)}
-    return entry | _fifo_fields(wire)
+    _add_fifo_fields(entry, wire)
+    return entry
 
 
 def sqs_entry(wire: WireMessage, entry_id: str) -> dict[str, Any]:
     """A SendMessageBatch entry."""
     entry = {"Id": entry_id, "MessageBody": wire.body, "MessageAttributes": _wire_attributes(wire)}
-    return entry | _fifo_fields(wire)
+    _add_fifo_fields(entry, wire)
+    return entry
 
 
-def _fifo_fields(wire: WireMessage) -> dict[str, str]:
+def _add_fifo_fields(entry: dict[str, Any], wire: WireMessage) -> None:
     """MessageGroupId/MessageDeduplicationId: AWS refuses them on standard topics and queues."""
-    fields = {}
     if wire.group_id is not None:
-        fields["MessageGroupId"] = wire.group_id
+        entry["MessageGroupId"] = wire.group_id
     if wire.deduplication_id is not None:
-        fields["MessageDeduplicationId"] = wire.deduplication_id
-    return fields
+        entry["MessageDeduplicationId"] = wire.deduplication_id
 
 
 def _wire_attributes(wire: WireMessage) -> dict[str, dict[str, str]]:
-    return {k: {"DataType": _data_type(k), "StringValue": v} for k, v in wire.attributes.items()}
-
-
-def _data_type(name: str) -> str:
-    """The extended clients write the payload size as a Number; so does Pylon."""
-    return "Number" if name in NUMBER_ATTRIBUTES else "String"
+    # The extended clients write the payload size as a Number; so does Pylon.
+    return {
+        name: {"DataType": "Number" if name in NUMBER_ATTRIBUTES else "String", "StringValue": v}
+        for name, v in wire.attributes.items()
+    }

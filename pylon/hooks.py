@@ -36,27 +36,42 @@ class Hook:
 
 
 class Hooks(Hook):
-    """Calls hooks in order on the way in and in reverse order on the way out."""
+    """Calls hooks in order on the way in and in reverse order on the way out.
+
+    Each point calls only the hooks that override it: most hooks need one or two of the
+    five, and the path passes every point once per message.
+    """
 
     def __init__(self, hooks: Sequence[Hook]) -> None:
         self._hooks = list(hooks)
+        inward, outward = self._hooks, self._hooks[::-1]
+        self._before_message = _overriding(inward, "before_message")
+        self._before_task = _overriding(inward, "before_task")
+        self._after_task = _overriding(outward, "after_task")
+        self._before_publish = _overriding(outward, "before_publish")
+        self._after_message = _overriding(outward, "after_message")
 
     def before_message(self, execution: Execution) -> None:
-        for hook in self._hooks:
+        for hook in self._before_message:
             hook.before_message(execution)
 
     def before_task(self, execution: Execution) -> None:
-        for hook in self._hooks:
+        for hook in self._before_task:
             hook.before_task(execution)
 
     def after_task(self, execution: Execution) -> None:
-        for hook in reversed(self._hooks):
+        for hook in self._after_task:
             hook.after_task(execution)
 
     def before_publish(self, execution: Execution) -> None:
-        for hook in reversed(self._hooks):
+        for hook in self._before_publish:
             hook.before_publish(execution)
 
     def after_message(self, execution: Execution, error: BaseException | None) -> None:
-        for hook in reversed(self._hooks):
+        for hook in self._after_message:
             hook.after_message(execution, error)
+
+
+def _overriding(hooks: Sequence[Hook], point: str) -> tuple[Hook, ...]:
+    """The hooks whose class overrides `point` (the others would do nothing there)."""
+    return tuple(h for h in hooks if getattr(type(h), point) is not getattr(Hook, point))

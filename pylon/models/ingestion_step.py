@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from pylon.errors import ValidationError
 from pylon.interfaces.serializing import JsonSerializable
@@ -36,14 +37,14 @@ class IngestionStep(JsonSerializable):
         parent_ingestion_id: str | None,
         now: datetime | None = None,
     ) -> IngestionStep:
-        moment = (now or datetime.now(UTC)).astimezone(UTC)
+        stamp = _UTC_CLOCK.now() if now is None else _UtcStamp.of(now.astimezone(UTC))
         return cls(
             ingestionId=ingestion_id,
             artifactName=artifact_name,
             artifactVersion=artifact_version,
-            dimUTCTimestamp=moment.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-            dimUTCDateId=moment.year * 10000 + moment.month * 100 + moment.day,  # YYYYMMDD
-            dimUTCHour=moment.hour,
+            dimUTCTimestamp=stamp.timestamp,
+            dimUTCDateId=stamp.date_id,
+            dimUTCHour=stamp.hour,
             parentIngestionId=parent_ingestion_id,
         )
 
@@ -54,3 +55,40 @@ class IngestionStep(JsonSerializable):
             raise ValidationError(
                 f"{where}.dimUTCDateId", f"must be a YYYYMMDD date, got {self.dimUTCDateId}"
             )
+
+
+class _UtcStamp(NamedTuple):
+    """A moment as a step records it: ISO 8601 to the millisecond, YYYYMMDD, hour."""
+
+    timestamp: str
+    date_id: int
+    hour: int
+
+    @classmethod
+    def of(cls, moment: datetime) -> _UtcStamp:
+        return cls(
+            moment.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            moment.year * 10000 + moment.month * 100 + moment.day,
+            moment.hour,
+        )
+
+
+class _UtcClock:
+    """`_UtcStamp.of(datetime.now(UTC))`, with the date and time formatted once per second
+    (a component records a step per message; only the milliseconds change within one)."""
+
+    def __init__(self) -> None:
+        self._second: tuple[int, _UtcStamp] = (-1, _UtcStamp("", 0, 0))  # swapped atomically
+
+    def now(self) -> _UtcStamp:
+        # Whole seconds and microseconds rounded as datetime.fromtimestamp rounds them.
+        whole, micro = divmod(round(time.time() * 1_000_000), 1_000_000)
+        second, stamp = self._second
+        if whole != second:
+            stamp = _UtcStamp.of(datetime.fromtimestamp(whole, UTC))
+            self._second = (whole, stamp)
+        milliseconds = micro // 1000
+        return _UtcStamp(f"{stamp.timestamp[:-5]}.{milliseconds:03d}Z", stamp.date_id, stamp.hour)
+
+
+_UTC_CLOCK = _UtcClock()

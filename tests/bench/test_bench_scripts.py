@@ -56,6 +56,7 @@ EXPECTED: dict[str, tuple[bool, list[str]]] = {
             "  of which lineage",
             "  of which logging",
             "  of which encode",
+            "  of which the rest",
             "Lambda handler per 10-record batch",
             "Lambda handler per 10-record batch",
             "Lambda handler per 10-record batch, minimal",
@@ -167,10 +168,11 @@ def test_throughput_and_lambda_figures_carry_their_targets(
     }
 
     assert targets == {
-        ("throughput", "Pylon runForever, 1 process"): ("ratio_at_least", 0.9),
-        ("throughput", "Pylon runForever, 2 processes"): ("ratio_at_least", 0.9),
-        ("overhead", "Lambda handler per 10-record batch"): ("ratio_at_most", 1.0),
-        ("startup", "embedded MiniStack: ready + pipeline provisioned"): ("value_at_most", 1.0),
+        ("throughput", "Pylon runForever, 1 process"): ("ratio_at_least", 0.95),
+        ("throughput", "Pylon runForever, 2 processes"): ("ratio_at_least", 0.95),
+        ("overhead", "queue path per message (runOnce, dataAsset)"): ("ratio_at_most", 3.5),
+        ("overhead", "Lambda handler per 10-record batch"): ("ratio_at_most", 0.8),
+        ("startup", "embedded MiniStack: ready + pipeline provisioned"): ("value_at_most", 0.5),
         ("reload", "processes runner (pylon up --watch)"): ("value_at_most", 1.0),
         ("ui", "queue page, 300 messages (server time)"): ("value_at_most", 1.0),
         ("ui", "search over 300 messages (server time)"): ("value_at_most", 1.0),

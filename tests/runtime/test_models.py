@@ -145,3 +145,31 @@ def test_copy_clears_delivery_facts() -> None:
     received = BaseMessage(body="x", messageId="m-1", receiveCount=3)
     copy = received.copy(body="y")
     assert (copy.body, copy.messageId, copy.receiveCount) == ("y", None, 0)
+
+
+@pytest.mark.parametrize(
+    "moments",
+    [
+        [1714554060.001, 1714554060.5, 1714554060.999],  # one second: its text reused
+        [1714607999.999, 1714608000.0, 1714611600.25],  # next second, next day, next hour
+    ],
+)
+def test_a_step_created_now_is_stamped_as_the_moment_in_utc(
+    moments: list[float], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import UTC, datetime
+
+    from pylon.models import ingestion_step
+
+    for moment in moments:
+        monkeypatch.setattr(ingestion_step.time, "time", lambda moment=moment: moment)
+        step = IngestionStep.create("id", "artifact", "1.0", None)
+        expected = IngestionStep.create(
+            "id", "artifact", "1.0", None, now=datetime.fromtimestamp(moment, UTC)
+        )
+
+        assert (step.dimUTCTimestamp, step.dimUTCDateId, step.dimUTCHour) == (
+            expected.dimUTCTimestamp,
+            expected.dimUTCDateId,
+            expected.dimUTCHour,
+        )
