@@ -6,6 +6,7 @@ them; the rest go through typer's CliRunner in this process.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
@@ -79,6 +80,26 @@ class LineReader:
             return any(text in line for line in self.lines)
 
         wait_until(seen, timeout_s, describe=lambda: "".join(self.lines[-30:]), what=repr(text))
+
+
+def _exit_code_or_stacks(
+    process: subprocess.Popen[str], reader: LineReader, timeout_s: float
+) -> int:
+    """The exit code; past the deadline, fail with the output and every thread's stack
+    (the child runs with PYTHONFAULTHANDLER=1, so SIGABRT makes it print them)."""
+    try:
+        return process.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        for pid in descendants(process.pid):  # their dumps reach us through `pylon up`
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGABRT)
+        with contextlib.suppress(AssertionError):
+            reader.wait_for("Thread 0x", timeout_s=5)
+        process.send_signal(signal.SIGABRT)
+        process.wait(timeout=10)
+        with contextlib.suppress(AssertionError):
+            reader.wait_for("Thread 0x", timeout_s=5)
+        pytest.fail(f"still running {timeout_s:g} s after Ctrl-C:\n" + "".join(reader.lines))
 
 
 # ------------------------------------------------------------------ help and usage
@@ -420,7 +441,8 @@ def test_up_stops_components_and_its_emulator_on_ctrl_c() -> None:
         pytest.skip("a `pylon emulator start` emulator is running; `up` would attach to it")
     process = subprocess.Popen(
         [PYLON, "up", str(HELLO_SPEC)],
-        env={**env, "COLUMNS": "200"},
+        # A hang on the way out dumps every thread's stack (SIGABRT below), for the report.
+        env={**env, "COLUMNS": "200", "PYTHONFAULTHANDLER": "1"},
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -434,7 +456,7 @@ def test_up_stops_components_and_its_emulator_on_ctrl_c() -> None:
         assert len(children) >= 2, "expected the emulator and the component below `pylon up`"
 
         process.send_signal(signal.SIGINT)
-        code = process.wait(timeout=60)
+        code = _exit_code_or_stacks(process, reader, timeout_s=60)
         reader.wait_for("stopping", timeout_s=5)
     finally:
         process.kill()
