@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -24,6 +25,18 @@ from pylon.codec import decode, encode, inbound_from_sqs
 from pylon.config import ComponentConfig, ComponentKind
 from pylon.models.messages import BaseMessage
 from pylon.wire import InboundMessage
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Let the CLI processes the tests start take Ctrl-C, as they do in a terminal.
+
+    Started in the background without job control (`nohup make test &`), the test run
+    inherits SIGINT ignored, every child would too, and a test stopping `pylon up` with
+    SIGINT would wait in vain. A handled signal is reset to its default in a child (an
+    ignored one is not), so handling it here gives the children the default again.
+    """
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @dataclass
