@@ -53,7 +53,6 @@ _DLQ_RETENTION_SECONDS = str(14 * 24 * 3600)
 _LINEAGE_KEY = "ingestionId"
 # The services a pipeline's resources live in (`harness.emulators` preloads their models).
 PROVISIONED_SERVICES = ("sqs", "sns", "s3", "ssm", "dynamodb")
-_SERVICES = PROVISIONED_SERVICES
 
 
 @dataclass(frozen=True)
@@ -125,7 +124,7 @@ class _Clients:
     def create(cls, session: boto3.session.Session | None) -> _Clients:
         """Creating a client reads the endpoint configuration but sends nothing."""
         session = session or new_session()
-        return cls(*(new_client(service, session) for service in _SERVICES))
+        return cls(*(new_client(service, session) for service in PROVISIONED_SERVICES))
 
     def refuse_remote(self) -> None:
         """Raise before any request if a client would reach beyond this machine.
@@ -133,7 +132,7 @@ class _Clients:
         Every service is checked: `AWS_ENDPOINT_URL_<SERVICE>` can send one of them
         elsewhere, and without any endpoint variable they all go to real AWS.
         """
-        for service in _SERVICES:
+        for service in PROVISIONED_SERVICES:
             url = getattr(self, service).meta.endpoint_url
             if not is_loopback(url):
                 raise ProvisionError(

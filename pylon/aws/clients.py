@@ -88,10 +88,7 @@ def preload_models(services: Iterable[str]) -> threading.Thread:
     names = tuple(services)
 
     def load() -> None:
-        core = botocore.session.Session()
-        _models.attach(core)
-        session = boto3.session.Session(botocore_session=core)
-        _models.settle_search_paths()
+        session = new_session()  # on this thread, it does not wait for itself
         for name in names:
             session.client(name, **_PRELOAD_SETTINGS)  # type: ignore[call-overload]
 
