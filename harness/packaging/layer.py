@@ -1,7 +1,7 @@
 """`pylon layer build`: a Lambda layer zip holding Pylon and its runtime dependencies.
 
     python/pylon/...          Pylon itself (this installation's files)
-    python/dotenv/...         python-dotenv, and everything else pip resolved
+    python/dotenv/...         python-dotenv, orjson, and everything else pip resolved
 
 Lambda puts /opt/python on a Python function's path, hence the `python/` prefix. The
 dependencies are resolved by pip for the layer's target, not for this machine: binary

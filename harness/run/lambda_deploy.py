@@ -3,12 +3,12 @@
     with LambdaRunner(pipeline.components.values(), endpoint):
         ...  # messages sent to the input queues are processed by Lambda
 
-`deploy_lambda` packages the component (its top-level package, `pylon`, python-dotenv and
-the AWS SDK) into a zip, creates or updates the function, and maps the component's input
-queue to it with `ReportBatchItemFailures`, so that the emulator's own event source
-mapping polls the queue, invokes the function and deletes only the records the partial
-batch response does not list. Everything is idempotent: deploying again updates code,
-configuration and mapping in place.
+`deploy_lambda` packages the component (its top-level package, `pylon`, python-dotenv,
+orjson and the AWS SDK) into a zip, creates or updates the function, and maps the
+component's input queue to it with `ReportBatchItemFailures`, so that the emulator's own
+event source mapping polls the queue, invokes the function and deletes only the records
+the partial batch response does not list. Everything is idempotent: deploying again
+updates code, configuration and mapping in place.
 """
 
 from __future__ import annotations
@@ -92,7 +92,7 @@ _SDK_DISTRIBUTIONS = (
     "six",
     "urllib3",
 )
-_RUNTIME_DISTRIBUTIONS = ("python-dotenv", *_SDK_DISTRIBUTIONS)
+_RUNTIME_DISTRIBUTIONS = ("python-dotenv", "orjson", *_SDK_DISTRIBUTIONS)
 
 # Keys Lambda sets itself and refuses in a function's configuration.
 _RESERVED_VARIABLES = frozenset(
@@ -463,7 +463,7 @@ def build_package(entrypoint: str) -> bytes:
     """The deployment zip for `package.module:function`.
 
     It holds a generated handler module, the entrypoint's whole top-level package,
-    `pylon`, and the runtime's dependencies (python-dotenv and the SDK).
+    `pylon`, and the runtime's dependencies (python-dotenv, orjson and the SDK).
     """
     module, _, function = entrypoint.partition(":")
     buffer = io.BytesIO(_dependency_archive())

@@ -13,13 +13,10 @@ import operator
 import types
 import typing
 from collections.abc import Callable
-from json.encoder import encode_basestring
 from typing import Any, ClassVar, TypeVar, Union, get_args, get_origin, get_type_hints
 
+from pylon import json_text
 from pylon.errors import ValidationError
-
-# The C accelerator behind json.dumps: None on an interpreter without it.
-c_make_encoder = getattr(json.encoder, "c_make_encoder", None)
 
 T = TypeVar("T", bound="JsonSerializable")
 
@@ -75,7 +72,7 @@ class JsonSerializable:
     def from_json(cls: type[T], text: str, where: str | None = None) -> T:
         where = where or cls.__name__
         try:
-            data = json.loads(text)
+            data = json_text.loads(text)
         except json.JSONDecodeError as exc:
             raise ValidationError(where, f"body is not valid JSON ({exc})") from None
         except RecursionError:
@@ -155,20 +152,6 @@ def _checked(checker: Checker, value: Any, where: str, name: str) -> Any:
     except ValidationError:
         checker(value, f"{where}.{name}")  # raises again, naming the field in full
         raise
-
-
-def _compact_encoder() -> Callable[[Any], str]:
-    """`json.dumps(value, default=_json_ready, separators=(",", ":"), ensure_ascii=False)`,
-    with the C encoder built once instead of per call (json.dumps builds an encoder each
-    time it is given options). Same text; without circular-reference bookkeeping, a body
-    that contains itself ends in RecursionError, which `compact_json` reports."""
-    if c_make_encoder is None:  # an interpreter without the C accelerator
-        encoder = json.JSONEncoder(default=_json_ready, separators=(",", ":"), ensure_ascii=False)
-        return encoder.encode
-    iterencode = c_make_encoder(
-        None, _json_ready, encode_basestring, None, ":", ",", False, False, True
-    )
-    return lambda value: "".join(iterencode(value, 0))
 
 
 def compact_json(value: Any) -> str:
@@ -331,4 +314,4 @@ def _simple_checker(hint: Any) -> Checker:
     return check
 
 
-_ENCODE = _compact_encoder()
+_ENCODE = json_text.compact_encoder(_json_ready)

@@ -1,6 +1,6 @@
 """`pylon layer build`: what pip is asked for, what the zip holds, and a Lambda that uses it.
 
-The builds resolve python-dotenv (and, with the SDK, boto3) through pip like any
+The builds resolve python-dotenv and orjson (and, with the SDK, boto3) through pip like any
 `pip install`: from pip's cache or the configured index.
 """
 
@@ -51,8 +51,8 @@ def test_the_sdk_is_left_to_the_lambda_runtime_unless_asked_for() -> None:
     names = [requirement.split(">")[0] for requirement in runtime_requirements(False)]
     with_sdk = [requirement.split(">")[0] for requirement in runtime_requirements(True)]
 
-    assert names == ["python-dotenv"]
-    assert sorted(with_sdk) == ["boto3", "python-dotenv"]
+    assert sorted(names) == ["orjson", "python-dotenv"]
+    assert sorted(with_sdk) == ["boto3", "orjson", "python-dotenv"]
 
 
 def test_a_python_version_that_is_not_one_is_refused() -> None:
@@ -60,13 +60,14 @@ def test_a_python_version_that_is_not_one_is_refused() -> None:
         LayerTarget("311")
 
 
-def test_layer_holds_pylon_and_dotenv_under_python(plain_layer: zipfile.ZipFile) -> None:
+def test_layer_holds_pylon_dotenv_and_orjson_under_python(plain_layer: zipfile.ZipFile) -> None:
     names = plain_layer.namelist()
 
     assert all(name.startswith("python/") for name in names)
     assert "python/pylon/__init__.py" in names
     assert "python/pylon/py.typed" in names
     assert "python/dotenv/__init__.py" in names
+    assert any(name.startswith("python/orjson/orjson.cpython-311-") for name in names)
     assert not any(name.startswith(("python/boto3/", "python/botocore/")) for name in names)
     assert not any("__pycache__" in name or name.endswith(".pyc") for name in names)
 
