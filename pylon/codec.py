@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+from enum import Enum
 from typing import Any
 
 from pylon.errors import MessageDecodeError, TaskError, ValidationError
@@ -51,6 +52,9 @@ BODY_TYPES: dict[ObjectType, type[JsonSerializable]] = {
     ObjectType.UPDATE_NOTIFICATION: UpdateNotification,
     ObjectType.LAMBDA_EVENT: LambdaEvent,
 }
+_INLINE = PayloadType.INLINE.value
+_TEXT = frozenset((str,))
+_OBJECT = frozenset((dict,))
 # An empty body is not allowed by SQS/SNS, so "no body" travels as the JSON literal null.
 NULL_BODY = "null"
 
@@ -105,7 +109,15 @@ def _string_attributes(raw: object, value_key: str, where: str) -> dict[str, str
         return {}
     if not isinstance(raw, dict):
         raise MessageDecodeError(f"{where}: message attributes are a {type(raw).__name__}")
-    attributes: dict[str, str] = {}
+    if set(map(type, raw.values())) <= _OBJECT:  # the usual shape, checked in bulk
+        try:
+            attributes = {name: value[value_key] for name, value in raw.items()}
+        except KeyError:
+            pass  # a Binary attribute: the loop below leaves it out
+        else:
+            if set(map(type, attributes.values())) | set(map(type, attributes)) <= _TEXT:
+                return attributes
+    attributes = {}
     for name, value in raw.items():
         if not isinstance(value, dict):
             raise MessageDecodeError(f"{where}: message attribute {name!r} is not an object")
@@ -258,13 +270,25 @@ def _enum_attribute(attrs: dict[str, str], name: str, enum: Any, default: Any, w
     value = attrs.get(name)
     if value is None:
         return default
-    try:
-        return enum(value)
-    except ValueError:
+    member = _members(enum).get(value)
+    if member is None:
         allowed = [member.value for member in enum]
         raise MessageDecodeError(
             f"{where}: message attribute {name}={value!r} is not one of {allowed}"
-        ) from None
+        )
+    return member
+
+
+# Per enum, its members by value: `enum(value)` goes through EnumType.__call__, a good
+# part of decoding a message's attributes.
+_MEMBERS: dict[type[Enum], dict[str, Enum]] = {}
+
+
+def _members(enum: type[Enum]) -> dict[str, Enum]:
+    members = _MEMBERS.get(enum)
+    if members is None:
+        members = _MEMBERS[enum] = {member.value: member for member in enum}
+    return members
 
 
 def _is_json_mime(mime_type: str) -> bool:
@@ -281,7 +305,7 @@ def encode(message: BaseMessage, where: str = "output message") -> WireMessage:
         return _encode_reference(message, where)
     body = _body_text(message, where)
     attributes = _attributes(message, where)
-    attributes["payloadType"] = PayloadType.INLINE.value
+    attributes["payloadType"] = _INLINE
     attributes.pop("payloadS3Path", None)
     return WireMessage(body, attributes)
 
@@ -326,8 +350,9 @@ def _attributes(message: BaseMessage, where: str) -> dict[str, str]:
     body = message.body
     asset = body if isinstance(body, DataAsset) else None
     values = (
-        ("objectType", message.objectType.value),
-        ("payloadType", message.payloadType.value),
+        # `_value_`: the member's value as a plain attribute (`.value` is a descriptor).
+        ("objectType", message.objectType._value_),
+        ("payloadType", message.payloadType._value_),
         ("payloadMimeType", message.mime_type),
         ("ingestionId", message.ingestionId),
         ("payloadS3Path", message.payloadS3Path),

@@ -30,11 +30,12 @@ class TextFormatter(logging.Formatter):
 
     def timestamp(self, created: float) -> str:
         """`asctime` of a record created at `created` (what `formatTime` writes)."""
+        whole = int(created)
         second, text = self._second
-        if int(created) != second:
+        if whole != second:
             text = time.strftime(self.default_time_format, self.converter(created))
-            self._second = (int(created), text)
-        msecs = int((created - int(created)) * 1000)  # as LogRecord computes `msecs`
+            self._second = (whole, text)
+        msecs = int((created - whole) * 1000)  # as LogRecord computes `msecs`
         return f"{text},{msecs:03d}"  # logging.Formatter.default_msec_format
 
 

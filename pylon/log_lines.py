@@ -22,20 +22,24 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from pylon.log_format import PylonHandler, SecretRedactor, TextFormatter
 
+# The record fields of a line, built only when a record is (the direct route has none).
+Fields = Callable[[], dict[str, object]]
 
-def write_info(logger: logging.Logger, text: str, extra: dict[str, object]) -> None:
-    """Log `text` (already formatted) at INFO on `logger`, with `extra` as record fields."""
+
+def write_info(logger: logging.Logger, text: str, fields: Fields) -> None:
+    """Log `text` (already formatted) at INFO on `logger`, with `fields()` as record fields."""
     if not logger.isEnabledFor(logging.INFO):
         return
     handler = _sole_pylon_handler(logger)
     if handler is not None:
-        _write_direct(handler, logger, text, extra)
+        _write_direct(handler, logger, text, fields)
     else:
-        logger.handle(_record(logger, text, extra))
+        logger.handle(_record(logger, text, fields()))
 
 
 def _sole_pylon_handler(logger: logging.Logger) -> PylonHandler | None:
@@ -51,29 +55,30 @@ def _sole_pylon_handler(logger: logging.Logger) -> PylonHandler | None:
         return None
     if handler.level > logging.INFO:
         return None
-    if any(type(f) is not SecretRedactor for f in handler.filters):
-        return None
+    for line_filter in handler.filters:
+        if type(line_filter) is not SecretRedactor:
+            return None
     return handler
 
 
 def _write_direct(
-    handler: PylonHandler, logger: logging.Logger, text: str, extra: dict[str, object]
+    handler: PylonHandler, logger: logging.Logger, text: str, fields: Fields
 ) -> None:
     formatter: TextFormatter = handler.formatter  # type: ignore[assignment]
     for redactor in handler.filters:
-        text = redactor.redact(text)  # type: ignore[union-attr]
+        if redactor.secrets:  # type: ignore[union-attr]
+            text = redactor.redact(text)  # type: ignore[union-attr]
     line = (
         f"{formatter.timestamp(time.time())} {logging.getLevelName(logging.INFO)} "
         f"{logger.name} {text}{handler.terminator}"
     )
-    handler.acquire()
-    try:
-        handler.stream.write(line)
-        handler.stream.flush()
-    except Exception:  # what StreamHandler.emit does with a failed write
-        handler.handleError(_record(logger, text, extra))
-    finally:
-        handler.release()
+    stream = handler.stream
+    with handler.lock:  # type: ignore[union-attr]
+        try:
+            stream.write(line)
+            stream.flush()
+        except Exception:  # what StreamHandler.emit does with a failed write
+            handler.handleError(_record(logger, text, fields()))
 
 
 class _RecordTemplate:

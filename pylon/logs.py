@@ -29,7 +29,7 @@ logger = logging.getLogger("pylon")
 
 
 def heartbeat(where: str) -> None:
-    _info("heartbeat %s", (where,), {"heartbeat": where})
+    write_info(logger, f"heartbeat {where}", lambda: {"heartbeat": where})
 
 
 class Liveness:
@@ -58,10 +58,11 @@ class Liveness:
         self._messages += messages
         if not self._interval or self._clock() - self._last < self._interval:
             return
-        _info(
-            "liveness run_forever polls=%d messages=%d",
-            (self._polls, self._messages),
-            {"liveness": "run_forever", "polls": self._polls, "messages": self._messages},
+        polls, messages = self._polls, self._messages
+        write_info(
+            logger,
+            f"liveness run_forever polls={polls} messages={messages}",
+            lambda: {"liveness": "run_forever", "polls": polls, "messages": messages},
         )
         self._last, self._polls, self._messages = self._clock(), 0, 0
 
@@ -85,19 +86,23 @@ def log_timing(
     """The `timed_execution` line. `ingestion_id` (the step the execution recorded) and
     `parent_ingestion_id` (its input's) go into the JSON fields only, so tools can tell
     which message a figure is about; the text line stays the documented pattern."""
-    extra: dict[str, object] = {
+    write_info(
+        logger,
+        f"timed_execution {name} {milliseconds:.3f} ms",
+        lambda: _timing_fields(name, milliseconds, ingestion_id, parent_ingestion_id),
+    )
+
+
+def _timing_fields(
+    name: str, milliseconds: float, ingestion_id: str | None, parent_ingestion_id: str | None
+) -> dict[str, object]:
+    fields: dict[str, object] = {
         "metric": "timed_execution",
         "timer": name,
         "time_ms": round(milliseconds, 3),
     }
     if ingestion_id:
-        extra["ingestion_id"] = ingestion_id
+        fields["ingestion_id"] = ingestion_id
     if parent_ingestion_id:
-        extra["parent_ingestion_id"] = parent_ingestion_id
-    _info("timed_execution %s %.3f ms", (name, milliseconds), extra)
-
-
-def _info(message: str, args: tuple[object, ...], extra: dict[str, object]) -> None:
-    """`logger.info` for the fixed-shape lines above, without the caller lookup (the file
-    and line of a metric line tell nothing) and at the cost `pylon.log_lines` explains."""
-    write_info(logger, message % args, extra)
+        fields["parent_ingestion_id"] = parent_ingestion_id
+    return fields

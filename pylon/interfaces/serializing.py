@@ -53,9 +53,13 @@ class JsonSerializable:
             raise ValidationError(where, f"expected a JSON object, got {type(data).__name__}")
         plan = _plan(cls)
         values: dict[str, Any] = {}
-        for name, checker, required in plan.fields:
+        for name, checker, required, unchanged in plan.fields:
             if name in data:
-                values[name] = _checked(checker, data[name], where, name)
+                value = data[name]
+                # A value of a type its checker returns as is needs no call (most fields).
+                values[name] = (
+                    value if type(value) in unchanged else _checked(checker, value, where, name)
+                )
             elif required:
                 raise ValidationError(f"{where}.{name}", "required field is missing")
         instance = cls(**values)
@@ -124,10 +128,11 @@ def _has_default(field: dataclasses.Field[Any]) -> bool:
 
 @dataclasses.dataclass(frozen=True)
 class _Plan:
-    """How `from_dict` reads one class: per field its name, checker and whether it is
-    required; and the known names (the rest of an object is extra fields)."""
+    """How `from_dict` reads one class: per field its name, checker, whether it is
+    required and the exact types its checker passes unchanged; and the known names (the
+    rest of an object is extra fields)."""
 
-    fields: tuple[tuple[str, Checker, bool], ...]
+    fields: tuple[tuple[str, Checker, bool, frozenset[type]], ...]
     known: frozenset[str]
 
 
@@ -139,9 +144,11 @@ def _plan(cls: type) -> _Plan:
     if plan is None:
         hints = _type_hints(cls)
         fields = tuple(
-            (f.name, _checker(hints[f.name]), not _has_default(f)) for f in _class_fields(cls)
+            (f.name, checker, not _has_default(f), _PASSING_TYPES.get(checker, frozenset()))
+            for f in _class_fields(cls)
+            for checker in (_checker(hints[f.name]),)
         )
-        plan = _PLANS[cls] = _Plan(fields, frozenset(name for name, _, _ in fields))
+        plan = _PLANS[cls] = _Plan(fields, frozenset(field[0] for field in fields))
     return plan
 
 
@@ -294,6 +301,11 @@ def _union_checker(options: tuple[Any, ...]) -> Checker:
                 errors.append(exc.problem)
         raise ValidationError(where, " or ".join(errors))
 
+    # Options that each return their passing types unchanged: so does the union.
+    passing = [_PASSING_TYPES.get(checker) for checker in checkers]
+    if all(types is not None for types in passing):
+        optional_types = {type(None)} if optional else set()
+        _PASSING_TYPES[check] = frozenset().union(optional_types, *passing)  # type: ignore[arg-type]
     return check
 
 

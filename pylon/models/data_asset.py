@@ -34,7 +34,10 @@ class DataAsset(JsonSerializable):
             raise ValidationError(f"{where}.dataAssetCountry", "must not be empty")
         keys = [*self.dataAssetPartitionKeys, *self.dataAssetUniqueKeys]
         required = frozenset(keys)
-        if all(required <= record.keys() for record in self.data):
+        for record in self.data:  # a loop, not all(...): one check per record, no generator
+            if not required <= record.keys():
+                break
+        else:
             return
         for index, record in enumerate(self.data):
             missing = [k for k in keys if k not in record]
