@@ -86,12 +86,18 @@ def inbound_from_lambda_record(record: LambdaSqsRecord) -> InboundMessage:
     """Normalise a Lambda SQS event record, whose attribute keys are lowercase."""
     if not isinstance(record, dict):
         raise MessageDecodeError(f"Lambda SQS record is a {type(record).__name__}, not an object")
-    fields = [record.get(key) for key in ("messageId", "receiptHandle", "body")]
-    if not all(isinstance(value, str) for value in fields):
+    message_id, receipt_handle, body = (
+        record.get("messageId"),
+        record.get("receiptHandle"),
+        record.get("body"),
+    )
+    if not (
+        isinstance(message_id, str) and isinstance(receipt_handle, str) and isinstance(body, str)
+    ):
         raise MessageDecodeError(
             "Lambda SQS record is malformed: messageId, receiptHandle and body must be strings"
         )
-    message_id, receipt_handle, body = (str(value) for value in fields)
+    message_id, receipt_handle, body = str(message_id), str(receipt_handle), str(body)
     where = f"Lambda SQS record {message_id}"
     attributes = _string_attributes(record.get("messageAttributes"), "stringValue", where)
     system = record.get("attributes")

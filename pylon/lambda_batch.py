@@ -63,8 +63,9 @@ def handle_sqs_event(
     failures: list[BatchItemFailure] = []
     prepared: list[tuple[str, Execution]] = []
     gate = GroupGate(message_ids)
+    limit = path.config.task_timeout_seconds
     for index, (message_id, record) in enumerate(zip(message_ids, records, strict=True)):
-        if _too_late_to_start(path, seconds_left):
+        if _too_late_to_start(limit, seconds_left):
             failures += _not_started(path, message_ids[index:])
             break
         group = message_group_of(record.get("attributes"))
@@ -123,8 +124,8 @@ def _not_started(path: MessagePath, message_ids: list[str]) -> list[BatchItemFai
     return [{"itemIdentifier": message_id} for message_id in message_ids]
 
 
-def _too_late_to_start(path: MessagePath, seconds_left: SecondsLeft | None) -> bool:
-    limit = path.config.task_timeout_seconds
+def _too_late_to_start(limit: int | None, seconds_left: SecondsLeft | None) -> bool:
+    """Whether fewer than `limit` (TASK_TIMEOUT_SECONDS) seconds are left to start a record."""
     return limit is not None and seconds_left is not None and seconds_left() < limit
 
 

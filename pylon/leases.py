@@ -142,7 +142,10 @@ class LeaseKeeper:
         self._lease_seconds = lease_seconds
         self.task_timeout_seconds = task_timeout_seconds
         self._on_hung_task = on_hung_task
-        self._condition = threading.Condition()
+        # The condition's own lock, taken directly where nothing waits or is notified:
+        # the worker updates three times per message, and Condition's `with` is Python code.
+        self._lock = threading.RLock()
+        self._condition = threading.Condition(self._lock)
         self._batches: list[HeldBatch] = []
         self._thread: threading.Thread | None = None
         # Each thread serves one generation; close() ends it, a later hold() starts anew.
@@ -191,7 +194,7 @@ class LeaseKeeper:
     # ------------------------------------------------------------ called by HeldBatch
 
     def _update(self, batch: HeldBatch, handle: str, state: _State | None) -> None:
-        with self._condition:
+        with self._lock:
             if state is None:
                 batch.states.pop(handle, None)
             else:

@@ -104,8 +104,9 @@ class MessagePath:
         execution.result = as_result(returned, self.task_name)
         execution.outputs = list(execution.result.messages)
         self._hooks.after_task(execution)
+        label = execution.label
         execution.wires = [
-            encode(message, f"{execution.label}: output {index}")
+            encode(message, f"{label}: output {index}")
             for index, message in enumerate(execution.outputs)
         ]
         self._hooks.before_publish(execution)
@@ -144,6 +145,8 @@ class MessagePath:
     def _errors(
         self, executions: Sequence[Execution], failures: dict[int, str]
     ) -> list[Exception | None]:
+        if not failures:
+            return [None] * len(executions)
         errors: list[Exception | None] = []
         start = 0
         for execution in executions:

@@ -29,7 +29,7 @@ def result(
                 f"pylon.result(): messages[{index}] is a {type(message).__name__}, "
                 "expected a pylon BaseMessage"
             )
-    if metadata is not None and not isinstance(metadata, Mapping):
+    if metadata is not None and type(metadata) is not dict and not isinstance(metadata, Mapping):
         raise TaskError(f"pylon.result(): metadata must be a dict, got {type(metadata).__name__}")
     return PylonResult(collected, dict(metadata or {}))
 

@@ -103,9 +103,9 @@ class WireMessage:
 
     def _measure(self) -> int:
         attributes = self.attributes
-        names, values = "".join(attributes), "".join(attributes.values())
+        names_and_values = "".join([*attributes, *attributes.values()])
         types = len("String") * len(attributes)
-        return _utf8_length(self.body) + _utf8_length(names) + types + _utf8_length(values)
+        return _utf8_length(self.body) + _utf8_length(names_and_values) + types
 
 
 def _utf8_length(text: str) -> int:

@@ -173,28 +173,35 @@ def compact_json(value: Any) -> str:
 
 def _json_ready(value: Any) -> Any:
     """json.dumps' `default`: a body's fields, shallow (nested bodies come back here)."""
-    if not isinstance(value, JsonSerializable):
-        raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
-    if type(value).to_dict is not JsonSerializable.to_dict:
-        return value.to_dict()  # a body with a representation of its own (LambdaEvent)
-    names, read = _readers(type(value))
-    data = dict(zip(names, read(value), strict=True))
-    data.update(getattr(value, "_extra_fields", {}))
-    return data
+    ready = _READY.get(type(value))
+    if ready is None:
+        if not isinstance(value, JsonSerializable):
+            raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+        ready = _READY[type(value)] = _ready_for(type(value))
+    return ready(value)
 
 
-_READERS: dict[type, tuple[tuple[str, ...], Callable[[Any], tuple[Any, ...]]]] = {}
+# Per body class, once: how `_json_ready` turns one of its bodies into a dict.
+_READY: dict[type, Callable[[Any], dict[str, Any]]] = {}
 
 
-def _readers(cls: type) -> tuple[tuple[str, ...], Callable[[Any], tuple[Any, ...]]]:
-    """A class's field names and one C-level getter of all their values, in field order."""
-    readers = _READERS.get(cls)
-    if readers is None:
-        names = tuple(f.name for f in _class_fields(cls))
-        getter = operator.attrgetter(*names)
-        read = getter if len(names) > 1 else lambda value: (getter(value),)
-        readers = _READERS[cls] = (names, read)
-    return readers
+def _ready_for(cls: type) -> Callable[[Any], dict[str, Any]]:
+    """The class's own `to_dict` (LambdaEvent), or its fields read by one C-level getter,
+    in field order, then its extra fields."""
+    if cls.to_dict is not JsonSerializable.to_dict:  # type: ignore[attr-defined]
+        return cls.to_dict  # type: ignore[attr-defined, no-any-return]
+    names = tuple(f.name for f in _class_fields(cls))
+    getter = operator.attrgetter(*names)
+    read = getter if len(names) > 1 else lambda value: (getter(value),)
+
+    def ready(value: Any) -> dict[str, Any]:
+        data = dict(zip(names, read(value), strict=False))  # same length: one value per name
+        extra = getattr(value, "_extra_fields", None)
+        if extra:
+            data.update(extra)
+        return data
+
+    return ready
 
 
 def _to_jsonable(value: Any) -> Any:
