@@ -69,13 +69,16 @@ def publish_in_group_order(
 ) -> list[Exception | None]:
     """Like `MessagePath.publish`, in rounds per group; a held-back execution's error is
     a HeldBackError (its hooks are finished with it)."""
+    identities = [_identity(execution) for execution in executions]
+    if not any(group is not None for group, _ in identities):
+        return path.publish(executions)  # a standard queue: one round, nothing waits
     results: list[Exception | None] = [None] * len(executions)
     pending = list(range(len(executions)))
     while pending:
         this_round, later, groups = [], [], set()
         for index in pending:
             execution = executions[index]
-            group, message_id = _identity(execution)
+            group, message_id = identities[index]
             held = gate.held_back(group, message_id)
             if held is not None:
                 results[index] = held
@@ -89,7 +92,7 @@ def publish_in_group_order(
         for index, error in zip(this_round, errors, strict=True):
             results[index] = error
             if error is not None:
-                gate.failed(*_identity(executions[index]))
+                gate.failed(*identities[index])
         pending = later
     return results
 
