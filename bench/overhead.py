@@ -13,16 +13,20 @@ Log lines are written, in Pylon's text format, to the null device.
   slower), and beside bare Powertools running only the trivial task; then Pylon doing
   as little as it can (a sink at LOG_LEVEL=WARNING) beside bare Powertools.
 
-    python -m bench.overhead [--messages 2000] [--repeat 5] [--json PATH]
+    python -m bench.overhead [--messages 2000] [--repeat 5] [--json PATH] [--profile PATH]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copy
+import cProfile
+import io
 import json
 import logging
 import os
+import pstats
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -36,6 +40,7 @@ from bench.errors import BenchmarkError
 from bench.in_memory_aws import InMemorySession, InMemorySqs
 from bench.report import Figure, Report, Target, TargetKind
 from bench.timing import best_of, best_of_prepared
+from pylon import json_text
 from pylon.codec import decode, encode, inbound_from_lambda_record, inbound_from_sqs, sns_entry
 from pylon.config import ComponentConfig, ComponentKind
 from pylon.execution import Execution
@@ -352,8 +357,37 @@ def measure(options: argparse.Namespace) -> Report:
         full = full_path_seconds(settings) / settings.messages
         baseline = baseline_seconds(settings) / settings.messages
         stages = {k: v / settings.messages for k, v in stage_seconds(settings).items()}
+        if options.profile:
+            write_queue_path_profile(settings, options.profile)
         handlers = lambda_seconds(settings)
     return _report(settings, full, baseline, stages, handlers)
+
+
+def write_queue_path_profile(settings: Settings, path: Path) -> None:
+    """cProfile of one `runOnce` pass over the messages (after a warm-up pass), as text:
+    the calls by cumulative and by own time. Read it for where the time goes; cProfile's
+    own cost per call inflates the absolute figures, most for the many small calls."""
+    raws = sqs_messages(settings.records, settings.messages)
+    profile = cProfile.Profile()
+    for profiled in (False, True):
+        session = InMemorySession(InMemorySqs(copy.deepcopy(raws)))
+        passthrough.configure(component_config(), session)
+        with profile if profiled else contextlib.nullcontext():
+            while session.sqs.pending:
+                passthrough.runOnce()
+    text = io.StringIO()
+    text.write(
+        f"# cProfile of bench.overhead's queue path: runOnce over {settings.messages:,} "
+        f"dataAsset messages ({settings.records} records each), in-memory AWS clients, logs to "
+        "the null device through Pylon's own handler.\n"
+        f"# json_text route: {'orjson' if json_text.ORJSON_IN_USE else 'json'}. Written by "
+        "`python -m bench.overhead --profile PATH`.\n"
+    )
+    stats = pstats.Stats(profile, stream=text)
+    stats.strip_dirs()
+    for order in ("cumulative", "tottime"):
+        stats.sort_stats(order).print_stats(45)
+    path.write_text(text.getvalue())
 
 
 def _report(
@@ -448,6 +482,12 @@ def parser() -> argparse.ArgumentParser:
     arguments.add_argument("--repeat", type=int, default=5, help="runs; the fastest is shown")
     arguments.add_argument(
         "--invocations", type=int, default=300, help="Lambda invocations per run"
+    )
+    arguments.add_argument(
+        "--profile",
+        type=Path,
+        metavar="PATH",
+        help="also write a cProfile of the queue path here (bench/profiles/ keeps the record)",
     )
     return arguments
 

@@ -224,3 +224,15 @@ def test_a_partial_run_may_not_replace_the_recorded_results() -> None:
     assert completed.returncode == 2
     assert "need --output" in completed.stderr
     assert (recorded.read_text() if recorded.exists() else None) == before
+
+
+def test_overhead_writes_a_profile_of_the_queue_path(tmp_path: Path) -> None:
+    profile = tmp_path / "queue-path.txt"
+
+    completed = run_module("bench.overhead", ["--quick", "--profile", str(profile)])
+
+    assert completed.returncode == 0, completed.stderr
+    text = profile.read_text()
+    assert text.startswith("# cProfile of bench.overhead's queue path")
+    assert "Ordered by: cumulative time" in text and "Ordered by: internal time" in text
+    assert "(runOnce)" in text and "(_process_batch)" in text

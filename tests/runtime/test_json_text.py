@@ -13,6 +13,7 @@ import math
 import uuid
 from collections import OrderedDict
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -240,3 +241,15 @@ def test_without_orjson_the_standard_route_writes_the_same_text(
 
     assert standard(value) == ENCODE(value) == json_dumps(value)
     assert same_value(json_text.loads('{"a": [1, 2.5]}'), {"a": [1, 2.5]})
+
+
+README = Path(__file__).parents[2] / "README.md"
+
+
+def test_the_readme_body_json_example_runs() -> None:
+    """The README's example under "Body JSON" is this test's code, run as written."""
+    section = README.read_text().split("**Body JSON.**", 1)[1]
+    example = section.split("```python\n", 1)[1].split("```", 1)[0]
+
+    code = compile(example, "README.md (Body JSON)", "exec", dont_inherit=True)
+    exec(code, {"__name__": "readme_example"})
