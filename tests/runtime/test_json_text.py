@@ -156,6 +156,12 @@ def test_a_value_neither_route_can_write_is_json_dumps_type_error() -> None:
         ENCODE({"value": {1, 2}})
 
 
+def containers(children: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    return st.lists(children, max_size=5) | st.dictionaries(
+        st.text(max_size=8), children, max_size=5
+    )
+
+
 values = st.recursive(
     st.none()
     | st.booleans()
@@ -164,8 +170,7 @@ values = st.recursive(
     | st.floats()
     | st.floats(min_value=-1e-3, max_value=1e-3)
     | st.text(max_size=12),
-    lambda children: st.lists(children, max_size=5)
-    | st.dictionaries(st.text(max_size=8), children, max_size=5),
+    containers,
     max_leaves=25,
 )
 
