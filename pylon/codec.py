@@ -8,6 +8,7 @@ mistakenly not raw, from inside the SNS JSON envelope.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from enum import Enum
@@ -297,6 +298,7 @@ def _members(enum: type[Enum]) -> dict[str, Enum]:
     return members
 
 
+@functools.lru_cache(maxsize=64)  # a pipeline sees a handful of MIME types, every message
 def _is_json_mime(mime_type: str) -> bool:
     base = mime_type.split(";")[0].strip().lower()
     return base == "application/json" or base.endswith("+json")
