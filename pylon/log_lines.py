@@ -72,9 +72,9 @@ def _write_direct(
         f"{formatter.timestamp(time.time())} {logging.getLevelName(logging.INFO)} "
         f"{logger.name} {text}{handler.terminator}"
     )
-    stream = handler.stream
     with handler.lock:  # type: ignore[union-attr]
         try:
+            stream = handler.stream  # read under the lock, as setStream swaps it under it
             stream.write(line)
             stream.flush()
         except Exception:  # what StreamHandler.emit does with a failed write
