@@ -8,7 +8,7 @@ publish batch -> delete batch) on the same emulator in the same run, publishing 
 entries of the same sizes: each input's output plus an ingestion-step-sized entry, since
 Pylon publishes one ingestion step per input. Beside each rate, the CPU time the
 consumer processes spent per message shows where a difference comes from: the emulator
-and botocore cost both loops the same, the rest is Pylon's own work.
+and botocore cost both loops the same, the rest is Pylon's own work and its delete thread.
 
     python -m bench.throughput [--messages 2000] [--workers 1 2 4] [--repeat 3] [--json PATH]
 
