@@ -46,14 +46,18 @@ class InMemorySqs:
 
 
 class InMemorySns:
-    """`publish_batch` accepts every entry; published entries are counted."""
+    """`publish_batch` accepts every entry; published entries are counted, and kept when
+    asked (to compare what two loops published)."""
 
-    def __init__(self) -> None:
+    def __init__(self, keep: bool = False) -> None:
         self.published = 0
+        self.kept: list[dict[str, Any]] | None = [] if keep else None
 
     def publish_batch(self, **kwargs: Any) -> dict[str, Any]:
         entries = kwargs["PublishBatchRequestEntries"]
         self.published += len(entries)
+        if self.kept is not None:
+            self.kept.extend(entries)
         return {
             "Successful": [{"Id": entry["Id"], "MessageId": entry["Id"]} for entry in entries],
             "Failed": [],

@@ -37,7 +37,8 @@ from typing import Any
 import pylon
 from bench import cli
 from bench.errors import BenchmarkError
-from bench.in_memory_aws import InMemorySession, InMemorySqs
+from bench.flat_path import FlatLoop, same_entries
+from bench.in_memory_aws import InMemorySession, InMemorySns, InMemorySqs
 from bench.report import Figure, Report, Target, TargetKind
 from bench.timing import best_of, best_of_prepared
 from pylon import json_text
@@ -65,10 +66,13 @@ QUEUE_URL = "https://sqs.us-east-1.amazonaws.com/000000000000/bench-in"
 TOPIC_ARN = "arn:aws:sns:us-east-1:000000000000:bench-out"
 
 
+PASSTHROUGH_METADATA = {"task": "bench passthrough"}
+
+
 @pylon.PipelineComponent
 def passthrough(message: BaseMessage | None, config: ComponentConfig) -> pylon.PylonResult:
     """The queue-path task: hand the data asset on."""
-    return pylon.result([message] if message else [], {"task": "bench passthrough"})
+    return pylon.result([message] if message else [], PASSTHROUGH_METADATA)
 
 
 @pylon.PipelineComponent
@@ -204,6 +208,45 @@ def full_path_seconds(settings: Settings) -> float:
                 f"{session.sns.published} of {len(raws)} messages: the path failed some"
             )
     return seconds
+
+
+def flat_path_seconds(settings: Settings) -> float:
+    """The same messages through `bench.flat_path`'s loop (Pylon's required work, flat),
+    once it has been checked to publish what Pylon publishes."""
+    raws = sqs_messages(settings.records, settings.messages)
+    check_flat_loop(raws[:BATCH])
+
+    def prepared() -> tuple[FlatLoop, InMemorySqs, InMemorySns]:
+        sqs, sns = InMemorySqs(copy.deepcopy(raws)), InMemorySns()
+        return flat_loop(sqs, sns), sqs, sns
+
+    def drain(prepared: tuple[FlatLoop, InMemorySqs, InMemorySns]) -> None:
+        loop, sqs, sns = prepared
+        while sqs.pending:
+            loop.run_batch()
+        if sqs.deleted != len(raws) or sns.published != 2 * len(raws):
+            raise BenchmarkError("the flat loop did not publish and delete every message")
+
+    return best_of_prepared(settings.repeat, prepared, drain)
+
+
+def flat_loop(sqs: InMemorySqs, sns: InMemorySns) -> FlatLoop:
+    """The flat loop of the passthrough component: the same task, artifact and metadata."""
+    config = component_config()
+    artifact = (config.artifact_name, config.artifact_version)
+    return FlatLoop(sqs, sns, lambda asset: asset, artifact, PASSTHROUGH_METADATA)
+
+
+def check_flat_loop(raws: list[SqsMessage]) -> None:
+    """One batch through Pylon and through the flat loop: the same entries, or stop."""
+    pylon_sns, flat_sns = InMemorySns(keep=True), InMemorySns(keep=True)
+    passthrough.configure(
+        component_config(), InMemorySession(InMemorySqs(copy.deepcopy(raws)), pylon_sns)
+    )
+    passthrough.runOnce()
+    flat_loop(InMemorySqs(copy.deepcopy(raws)), flat_sns).run_batch()
+    assert pylon_sns.kept is not None and flat_sns.kept is not None
+    same_entries(pylon_sns.kept, flat_sns.kept)
 
 
 def baseline_seconds(settings: Settings) -> float:
@@ -356,11 +399,12 @@ def measure(options: argparse.Namespace) -> Report:
     with logs_to_null_device():
         full = full_path_seconds(settings) / settings.messages
         baseline = baseline_seconds(settings) / settings.messages
+        flat = flat_path_seconds(settings) / settings.messages
         stages = {k: v / settings.messages for k, v in stage_seconds(settings).items()}
         if options.profile:
             write_queue_path_profile(settings, options.profile)
         handlers = lambda_seconds(settings)
-    return _report(settings, full, baseline, stages, handlers)
+    return _report(settings, full, baseline, flat, stages, handlers)
 
 
 def write_queue_path_profile(settings: Settings, path: Path) -> None:
@@ -394,6 +438,7 @@ def _report(
     settings: Settings,
     full: float,
     baseline: float,
+    flat: float,
     stages: dict[str, float],
     handlers: dict[str, float],
 ) -> Report:
@@ -431,6 +476,27 @@ def _report(
             "publish, deletes (and the in-memory clients). The stages hold the JSON work the "
             "baseline does too, so they and the rest add up to the whole path, not to the "
             "overhead",
+        )
+    )
+    report.add(
+        Figure(
+            "Pylon's required work as one flat loop, per message",
+            flat * micro,
+            "µs",
+            "task + json.loads/dumps",
+            baseline * micro,
+            note="bench.flat_path: the same checks, lineage, log lines and entries, with "
+            "Pylon's JSON routes, written flat with plain dicts (checked to publish what Pylon "
+            "publishes)",
+        )
+    )
+    report.add(
+        Figure(
+            "  Pylon's structure per message (the queue path minus the flat loop)",
+            (full - flat) * micro,
+            "µs",
+            note="message classes, Execution, hooks, leases, batch bookkeeping: the part of the "
+            "path that is neither required work nor the JSON work the baseline does",
         )
     )
     report.add(

@@ -158,6 +158,10 @@ def message_group_of(system_attributes: object) -> str | None:
 
 def _unwrap_envelope(inbound: InboundMessage) -> InboundMessage:
     """Undo a non-raw SNS->SQS delivery: the real body and attributes are inside."""
+    if "objectType" in inbound.attributes:
+        # Pylon's attributes on the SQS message itself: a raw delivery (a non-raw one
+        # carries every attribute inside the envelope), so the body is not searched.
+        return inbound
     envelope = sns_envelope(inbound.body)
     if envelope is None:
         return inbound
@@ -235,7 +239,11 @@ def decode(inbound: InboundMessage, body_text: str) -> BaseMessage:
         payloadS3Path=attrs.get("payloadS3Path"),
         dataAssetName=attrs.get("dataAssetName"),
         dataAssetCountry=attrs.get("dataAssetCountry"),
-        attributes={k: v for k, v in attrs.items() if k not in RESERVED_ATTRIBUTES},
+        attributes=(
+            {}  # the usual case: only Pylon's own attributes
+            if attrs.keys() <= RESERVED_ATTRIBUTES
+            else {k: v for k, v in attrs.items() if k not in RESERVED_ATTRIBUTES}
+        ),
         messageId=inbound.message_id,
         receiveCount=inbound.receive_count,
     )

@@ -12,6 +12,8 @@ from datetime import UTC, datetime
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 REDACTED = "***"
+# `,000` to `,999`: what logging.Formatter.default_msec_format appends, formatted once.
+_MSEC_SUFFIXES = tuple(f",{msecs:03d}" for msecs in range(1000))
 
 
 class TextFormatter(logging.Formatter):
@@ -36,7 +38,9 @@ class TextFormatter(logging.Formatter):
             text = time.strftime(self.default_time_format, self.converter(created))
             self._second = (whole, text)
         msecs = int((created - whole) * 1000)  # as LogRecord computes `msecs`
-        return f"{text},{msecs:03d}"  # logging.Formatter.default_msec_format
+        if created < 0:  # before 1970: `msecs` is negative, as logging writes it
+            return f"{text},{msecs:03d}"
+        return text + _MSEC_SUFFIXES[msecs]  # logging.Formatter.default_msec_format
 
 
 class JsonFormatter(logging.Formatter):

@@ -57,6 +57,8 @@ EXPECTED: dict[str, tuple[bool, list[str]]] = {
             "  of which logging",
             "  of which encode",
             "  of which the rest",
+            "Pylon's required work as one flat loop, per message",
+            "  Pylon's structure per message (the queue path minus the flat loop)",
             "Lambda handler per 10-record batch",
             "Lambda handler per 10-record batch",
             "Lambda handler per 10-record batch, minimal",

@@ -126,6 +126,14 @@ def test_non_raw_sns_envelope_is_unwrapped_and_warned_about_once(
     assert len(warnings) == 1
 
 
+def test_a_message_with_pylons_attributes_is_a_raw_delivery_whatever_its_body() -> None:
+    body = json.dumps(load_event("sns_envelope_body.json"))  # an envelope, sent as a body
+    attributes = {"objectType": {"DataType": "String", "StringValue": "rawContent"}}
+    raw = {"MessageId": "m", "ReceiptHandle": "r", "Body": body, "MessageAttributes": attributes}
+    inbound = inbound_from_sqs(raw)  # type: ignore[arg-type]
+    assert (inbound.body, inbound.attributes) == (body, {"objectType": "rawContent"})
+
+
 def test_a_body_that_merely_mentions_notification_is_not_unwrapped() -> None:
     body = json.dumps({"Type": "Notification", "note": "no TopicArn here"})
     raw = {"MessageId": "m", "ReceiptHandle": "r", "Body": body}

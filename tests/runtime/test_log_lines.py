@@ -139,7 +139,7 @@ def test_a_failed_write_goes_to_the_handlers_error_handling(
 
 def test_direct_timestamp_is_the_standard_formatters() -> None:
     ours, standard = TextFormatter(), logging.Formatter(TEXT_FORMAT)
-    for moment in (1714554060.001, 1714554060.999, 1714557661.25):
+    for moment in (1714554060.001, 1714554060.999, 1714557661.25, 1714557661.0, -0.25):
         record = logging.LogRecord("pylon", logging.INFO, "", 0, "x", None, None)
         record.created, record.msecs = moment, int((moment - int(moment)) * 1000) + 0.0
 

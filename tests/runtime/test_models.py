@@ -39,6 +39,13 @@ def test_data_asset_name_must_be_schema_dot_entity() -> None:
         DataAsset.from_dict({**ASSET, "dataAssetName": "orders"})
 
 
+def test_data_asset_names_are_checked_every_time_however_many_were_seen() -> None:
+    for index in range(1100):  # past the number of good names kept
+        DataAsset.from_dict({**ASSET, "dataAssetName": f"sales.orders_{index}"})
+        with pytest.raises(ValidationError, match=r"dataAssetName: must look like"):
+            DataAsset.from_dict({**ASSET, "dataAssetName": f"sales.orders-{index}"})
+
+
 def test_data_asset_record_missing_a_unique_key_is_named_by_index() -> None:
     bad = {**ASSET, "data": [{"id": 1, "day": "d"}, {"day": "d"}]}
     with pytest.raises(ValidationError, match=r"DataAsset.data\[1\]: key\(s\) \['id'\] missing"):
