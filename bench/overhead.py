@@ -7,6 +7,10 @@ Log lines are written, in Pylon's text format, to the null device.
 - Per message: `runOnce` over batches of 10 `dataAsset` messages, beside a baseline of
   the bare task call plus `json.loads`/`json.dumps` of the body; then the stages alone
   (decode, lineage, logging, encode).
+- The floor: `bench.flat_path` does the work Pylon must do for the same messages as one
+  flat loop over plain dicts, with Pylon's JSON routes and log format, and is checked to
+  publish what Pylon publishes; the queue path minus it is what Pylon's structure
+  (message classes, Execution, hooks, leases, batch bookkeeping) costs.
 - Lambda, per 10-record batch (the shape of tests/events/sqs_event.json): Pylon's
   `lambda_handler` (outputs to an in-memory topic) beside Powertools' `BatchProcessor`
   with `process_partial_response` running the same per-message work (target: no
