@@ -40,7 +40,9 @@ class GroupGate:
     in its group are unaffected (they go first anyway)."""
 
     def __init__(self, batch_order: Sequence[str]) -> None:
-        self._position = {message_id: index for index, message_id in enumerate(batch_order)}
+        self._batch_order = batch_order
+        # Positions are needed only once a group has failed: most batches never build them.
+        self._position: dict[str, int] | None = None
         self._failed: dict[str, str] = {}
 
     def held_back(self, group: str | None, message_id: str) -> HeldBackError | None:
@@ -61,6 +63,10 @@ class GroupGate:
             self._failed[group] = message_id
 
     def _at(self, message_id: str) -> float:
+        if self._position is None:
+            self._position = {
+                message_id: index for index, message_id in enumerate(self._batch_order)
+            }
         return self._position.get(message_id, float("inf"))
 
 
@@ -69,9 +75,12 @@ def publish_in_group_order(
 ) -> list[Exception | None]:
     """Like `MessagePath.publish`, in rounds per group; a held-back execution's error is
     a HeldBackError (its hooks are finished with it)."""
-    identities = [_identity(execution) for execution in executions]
-    if not any(group is not None for group, _ in identities):
+    for execution in executions:
+        if execution.inbound is not None and execution.inbound.group_id is not None:
+            break
+    else:
         return path.publish(executions)  # a standard queue: one round, nothing waits
+    identities = [_identity(execution) for execution in executions]
     results: list[Exception | None] = [None] * len(executions)
     pending = list(range(len(executions)))
     while pending:
