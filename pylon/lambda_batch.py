@@ -72,15 +72,14 @@ def handle_sqs_event(
         if timed and _too_late_to_start(limit, seconds_left):
             failures += _not_started(path, message_ids[index:])
             break
-        group = message_group_of(record.get("attributes"))
-        held = gate.held_back(group, message_id)
+        held = gate.held_back(_group(record), message_id) if gate.closed_groups else None
         if held is not None:
             _log_held_back(held)
             failures.append({"itemIdentifier": message_id})
             continue
         execution = _prepare(path, message_id, record)
         if execution is None:
-            gate.failed(group, message_id)
+            gate.failed(_group(record), message_id)
             failures.append({"itemIdentifier": message_id})
         else:
             prepared.append((message_id, execution))
@@ -105,13 +104,19 @@ def _publish(
     errors = publish_in_group_order(path, [execution for _, execution in prepared], gate)
     failures: list[BatchItemFailure] = []
     for (message_id, execution), error in zip(prepared, errors, strict=True):
+        if error is None:
+            continue
         if isinstance(error, HeldBackError):
             _log_held_back(error)
-        elif error is not None:
+        else:
             log_failure(execution.inbound, message_id, error)
-        if error is not None:
-            failures.append({"itemIdentifier": message_id})
+        failures.append({"itemIdentifier": message_id})
     return failures
+
+
+def _group(record: LambdaSqsRecord) -> str | None:
+    """The record's FIFO group (None from a standard queue)."""
+    return message_group_of(record.get("attributes"))
 
 
 def _log_held_back(error: HeldBackError) -> None:

@@ -148,15 +148,14 @@ class QueueWorker:
                 if stop.requested:
                     self._release(raw_messages[index:], held, outcome)
                     break
-                group = message_group_of(raw.get("Attributes"))
-                if gate.held_back(group, raw["MessageId"]) is not None:
+                if gate.closed_groups and gate.held_back(_group(raw), raw["MessageId"]) is not None:
                     waiting.append(raw)
                     continue
                 held.start(raw)
                 execution = self._prepare(raw, outcome)
                 if execution is None:
                     held.failed(raw)
-                    gate.failed(group, raw["MessageId"])
+                    gate.failed(_group(raw), raw["MessageId"])
                     continue
                 held.prepared(raw)
                 prepared.append((raw, execution))
@@ -187,16 +186,16 @@ class QueueWorker:
         errors = publish_in_group_order(self._path, executions, gate)
         done: list[str] = []
         for (raw, execution), error in zip(prepared, errors, strict=True):
-            if isinstance(error, HeldBackError):
-                waiting.append(raw)
-            elif error is not None:
-                log_failure(execution.inbound, raw["MessageId"], error)
-                outcome.failed.append(raw["MessageId"])
-                held.failed(raw)
-            else:
+            if error is None:
                 outcome.succeeded.append(raw["MessageId"])
                 done.append(raw["ReceiptHandle"])
                 held.succeeded(raw)
+            elif isinstance(error, HeldBackError):
+                waiting.append(raw)
+            else:
+                log_failure(execution.inbound, raw["MessageId"], error)
+                outcome.failed.append(raw["MessageId"])
+                held.failed(raw)
         return done
 
     def _hold_back(self, waiting: list[SqsMessage], held: HeldBatch, outcome: BatchOutcome) -> None:
@@ -225,6 +224,11 @@ class QueueWorker:
         """No longer leased: visible in the queue again at once."""
         held.released(messages)
         self._queue.release([raw["ReceiptHandle"] for raw in messages])
+
+
+def _group(raw: SqsMessage) -> str | None:
+    """The message's FIFO group (None from a standard queue)."""
+    return message_group_of(raw.get("Attributes"))
 
 
 def _log_poll_failure(queue: SqsQueue, error: Exception, pause: float) -> None:
