@@ -45,12 +45,6 @@ class GroupGate:
         self._position: dict[str, int] | None = None
         self._failed: dict[str, str] = {}
 
-    @property
-    def closed_groups(self) -> bool:
-        """Whether any group has failed in this batch (until then nothing waits, so a
-        caller need not even look up a message's group)."""
-        return bool(self._failed)
-
     def held_back(self, group: str | None, message_id: str) -> HeldBackError | None:
         """The reason `message_id` must wait, or None when it may go on."""
         failed = self._failed.get(group) if group is not None else None
@@ -70,9 +64,7 @@ class GroupGate:
 
     def _at(self, message_id: str) -> float:
         if self._position is None:
-            self._position = {
-                message_id: index for index, message_id in enumerate(self._batch_order)
-            }
+            self._position = {queued: index for index, queued in enumerate(self._batch_order)}
         return self._position.get(message_id, float("inf"))
 
 

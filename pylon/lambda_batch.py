@@ -67,19 +67,19 @@ def handle_sqs_event(
     prepared: list[tuple[str, Execution]] = []
     gate = GroupGate(message_ids)
     limit = path.config.task_timeout_seconds
-    timed = limit is not None and seconds_left is not None
     for index, (message_id, record) in enumerate(zip(message_ids, records, strict=True)):
-        if timed and _too_late_to_start(limit, seconds_left):
+        if _too_late_to_start(limit, seconds_left):
             failures += _not_started(path, message_ids[index:])
             break
-        held = gate.held_back(_group(record), message_id) if gate.closed_groups else None
+        group = message_group_of(record.get("attributes"))
+        held = gate.held_back(group, message_id)
         if held is not None:
             _log_held_back(held)
             failures.append({"itemIdentifier": message_id})
             continue
         execution = _prepare(path, message_id, record)
         if execution is None:
-            gate.failed(_group(record), message_id)
+            gate.failed(group, message_id)
             failures.append({"itemIdentifier": message_id})
         else:
             prepared.append((message_id, execution))
@@ -112,11 +112,6 @@ def _publish(
             log_failure(execution.inbound, message_id, error)
         failures.append({"itemIdentifier": message_id})
     return failures
-
-
-def _group(record: LambdaSqsRecord) -> str | None:
-    """The record's FIFO group (None from a standard queue)."""
-    return message_group_of(record.get("attributes"))
 
 
 def _log_held_back(error: HeldBackError) -> None:

@@ -148,14 +148,15 @@ class QueueWorker:
                 if stop.requested:
                     self._release(raw_messages[index:], held, outcome)
                     break
-                if gate.closed_groups and gate.held_back(_group(raw), raw["MessageId"]) is not None:
+                group = message_group_of(raw.get("Attributes"))
+                if gate.held_back(group, raw["MessageId"]) is not None:
                     waiting.append(raw)
                     continue
                 held.start(raw)
                 execution = self._prepare(raw, outcome)
                 if execution is None:
                     held.failed(raw)
-                    gate.failed(_group(raw), raw["MessageId"])
+                    gate.failed(group, raw["MessageId"])
                     continue
                 held.prepared(raw)
                 prepared.append((raw, execution))
@@ -224,11 +225,6 @@ class QueueWorker:
         """No longer leased: visible in the queue again at once."""
         held.released(messages)
         self._queue.release([raw["ReceiptHandle"] for raw in messages])
-
-
-def _group(raw: SqsMessage) -> str | None:
-    """The message's FIFO group (None from a standard queue)."""
-    return message_group_of(raw.get("Attributes"))
 
 
 def _log_poll_failure(queue: SqsQueue, error: Exception, pause: float) -> None:
