@@ -11,8 +11,9 @@ stamps the asset and its records, builds the step record, writes both bodies as 
 JSON, checks them against SNS's size limit and builds their PublishBatch entries; per
 batch it publishes, writes each message's `timed_execution total` line and deletes.
 
-It uses Pylon's own exact JSON routes, uuid5 text, step clock and log timestamp, and
-writes its lines to the stream of Pylon's handler, so the primitives cost both the same.
+It uses Pylon's own exact JSON routes, uuid5 text, step clock, log timestamp, asset-name
+pattern and message size, and writes its lines to the stream of Pylon's handler, so the
+primitives cost both the same.
 `same_entries` checks, before anything is timed, that it publishes what Pylon publishes.
 What Pylon costs over this loop is the price of its structure, not of required work.
 """
@@ -20,7 +21,6 @@ What Pylon costs over this loop is the price of its structure, not of required w
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -28,17 +28,17 @@ from typing import Any
 from bench.errors import BenchmarkError
 from bench.in_memory_aws import InMemorySns, InMemorySqs
 from pylon import json_text
-from pylon.codec import BODY_TYPES
 from pylon.lineage import ingestion_id_for
 from pylon.log_format import PylonHandler, TextFormatter
+from pylon.models.data_asset import ASSET_NAME
 from pylon.models.ingestion_step import IngestionStep
+from pylon.models.messages import JSON_MIME_TYPE, ObjectType
 from pylon.payloads import SNS_MAX_MESSAGE_BYTES
+from pylon.wire import WireMessage
 
-_OBJECT_TYPES = frozenset(object_type.value for object_type in BODY_TYPES) | {"rawContent", "null"}
-_ASSET_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$")
+_OBJECT_TYPES = frozenset(object_type.value for object_type in ObjectType)
 _STRING_FIELDS = ("dataAssetName", "dataAssetCountry")
 _KEY_FIELDS = ("dataAssetPartitionKeys", "dataAssetUniqueKeys")
-_JSON_MIME_TYPE = "application/json"
 
 
 def _refuse(value: Any) -> Any:
@@ -113,7 +113,7 @@ class FlatLoop:
         asset_attributes = {
             "objectType": "dataAsset",
             "payloadType": "INLINE",
-            "payloadMimeType": _JSON_MIME_TYPE,
+            "payloadMimeType": JSON_MIME_TYPE,
             "ingestionId": step_id,
             "dataAssetName": output["dataAssetName"],
             "dataAssetCountry": output["dataAssetCountry"],
@@ -121,7 +121,7 @@ class FlatLoop:
         step_attributes = {
             "objectType": "ingestionStep",
             "payloadType": "INLINE",
-            "payloadMimeType": _JSON_MIME_TYPE,
+            "payloadMimeType": JSON_MIME_TYPE,
             "ingestionId": step_id,
         }
         return [
@@ -137,7 +137,7 @@ def _check_asset(asset: Any) -> None:
     for name in _STRING_FIELDS:
         if not isinstance(asset[name], str):
             raise BenchmarkError(f"{name} is not a string")
-    if not _ASSET_NAME.match(asset["dataAssetName"]) or not asset["dataAssetCountry"].strip():
+    if not ASSET_NAME.match(asset["dataAssetName"]) or not asset["dataAssetCountry"].strip():
         raise BenchmarkError("dataAssetName or dataAssetCountry")
     records, keys = asset["data"], []
     for name in _KEY_FIELDS:
@@ -156,7 +156,7 @@ def _check_asset(asset: Any) -> None:
 
 
 def _entry(body: str, attributes: dict[str, str]) -> dict[str, Any]:
-    size = len(body.encode()) + sum(len(n) + len(v) + len("String") for n, v in attributes.items())
+    size = WireMessage(body, attributes).size_bytes  # as SNS counts it, as Pylon measures it
     if size > SNS_MAX_MESSAGE_BYTES:
         raise BenchmarkError(f"an output of {size} bytes would need offloading")
     return {

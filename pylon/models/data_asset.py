@@ -10,7 +10,7 @@ from pylon.errors import ValidationError
 from pylon.interfaces.serializing import JsonSerializable
 
 # `schema.entity`, both parts identifiers: they become table and folder names downstream.
-_ASSET_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$")
+ASSET_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$")
 # Names already matched: a pipeline carries a few assets, each in every message, and the
 # match costs a fifth of validating one. Bounded, in case names are made per message.
 _GOOD_NAMES: set[str] = set()
@@ -31,7 +31,7 @@ class DataAsset(JsonSerializable):
     def validate(self, where: str) -> None:
         name = self.dataAssetName
         if name not in _GOOD_NAMES:
-            if not _ASSET_NAME.match(name):
+            if not ASSET_NAME.match(name):
                 raise ValidationError(
                     f"{where}.dataAssetName", f"must look like 'schema.entity', got {name!r}"
                 )
