@@ -14,9 +14,9 @@ Log lines are written, in Pylon's text format, to the null device.
 - Lambda, per 10-record batch (the shape of tests/events/sqs_event.json): Pylon's
   `lambda_handler` (outputs to an in-memory topic) beside Powertools' `BatchProcessor`
   with `process_partial_response` running the same per-message work (target: at
-  most 0.80x its time), and beside bare Powertools running only the trivial task; then Pylon doing
-  as little as it can (a sink at LOG_LEVEL=WARNING) beside bare Powertools. The
-  handlers' runs are interleaved, and each keeps its fastest.
+  most 0.80x its time), and beside bare Powertools running only the trivial task;
+  then Pylon doing as little as it can (a sink at LOG_LEVEL=WARNING) beside bare
+  Powertools. The handlers' runs are interleaved, and each keeps its fastest.
 
     python -m bench.overhead [--messages 2000] [--repeat 5] [--json PATH] [--profile PATH]
 """
