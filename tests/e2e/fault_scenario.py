@@ -260,7 +260,8 @@ class PacedPlan:
 
     The run is cut into len(PLAN) + 1 stretches of inputs; as publishing reaches the end
     of a stretch, the next step of the plan is armed, with a window of work still in
-    flight for it to hit, and publishing waits until that step has fired.
+    flight for it to hit, and publishing waits until that step has fired, unless that
+    window drains first: then a chunk more goes out, so the step has work to hit.
     """
 
     def __init__(self, run: FaultRun) -> None:
@@ -278,6 +279,11 @@ class PacedPlan:
         if self._active is not None:
             if next(self._active, StopIteration) is StopIteration:
                 self._active = None
+            elif self._run.published == self._run.accounted() < self._run.n:
+                # The window drained before the step could hit it (a publish outage waits
+                # for refused publishes, a signal for a task start): without more work it
+                # would wait until the deadline.
+                self._publish()
             return
         if self._steps and self._run.published >= self._arm_at[0]:
             self._arm_at.pop(0)
