@@ -55,6 +55,15 @@ def wait_for_page(inspected: Inspected, path: str, text: str, timeout_s: float =
     return wait_until(shown, timeout_s, what=f"{path} to show {text!r}")
 
 
+def replay_form(journey: str, where: str) -> dict[str, str]:
+    """The hidden fields of the journey's "replay from here" form for the hop on a `where`."""
+    fields = re.findall(r'name="(where|name|message_id)" value="([^"]+)"', journey)
+    forms = [dict(fields[i : i + 3]) for i in range(0, len(fields), 3)]
+    found = next((form for form in forms if form["where"] == where), None)
+    assert found is not None, f"no replay form for a {where} hop in:\n{journey}"
+    return found
+
+
 def shouted(inspected: Inspected, count: int, text: str) -> list[BaseMessage]:
     return inspected.pipeline.recorder("shouted").wait_for(
         count, lambda m: m.objectType is ObjectType.RAW_CONTENT and m.body == text
@@ -249,10 +258,7 @@ def test_replay_from_a_hop_in_the_page_and_from_the_cli(
     source_id = ingestion_id_on_queue(inspected, queue, "again and again")
     # The topic's tap and the queue's mirror are polled apart: wait for the topic's hop.
     journey = wait_for_page(inspected, f"/journey/{source_id}", "published on topic")
-    fields = re.findall(r'name="(where|name|message_id)" value="([^"]+)"', journey)
-    forms = [dict(fields[i : i + 3]) for i in range(0, len(fields), 3)]
-    hidden = next((form for form in forms if form["where"] == "topic"), None)
-    assert hidden is not None, journey
+    hidden = replay_form(journey, "topic")
 
     response = inspected.post("/replay", {"csrf": inspected.csrf, **hidden})
     assert response.status == 303 and "published+again" in response.headers["Location"].replace(
@@ -443,11 +449,11 @@ def test_a_fifo_pipeline_sends_with_a_group_shows_it_and_replays_into_it(
     assert "group station-7" in wait_for_page(inspected, f"/queues/{queue}", "in order")
 
     source_id = ingestion_id_on_queue(inspected, queue, "in order")
-    journey = wait_for_page(inspected, f"/journey/{source_id}", "group station-7")
-    message_id = re.findall(r'name="message_id" value="([^"]+)"', journey)[0]
-    replayed = inspected.post("/replay", {
-        "csrf": inspected.csrf, "where": "topic", "name": topic, "message_id": message_id,
-    })  # fmt: skip
+    wait_for_page(inspected, f"/journey/{source_id}", "group station-7")
+    journey = wait_for_page(inspected, f"/journey/{source_id}", "published on topic")
+    hidden = replay_form(journey, "topic")
+    assert hidden["name"] == topic
+    replayed = inspected.post("/replay", {"csrf": inspected.csrf, **hidden})
     assert replayed.status == 303, replayed.data[:500]
     # Replayed in its group with a fresh de-duplication id: it is delivered again.
     inspected.pipeline.recorder("shouted.fifo").wait_for(
