@@ -43,7 +43,9 @@ class JsonSerializable:
     def to_json(self) -> str:
         # The same text as dumping `to_dict()`, without first deep-copying every record:
         # the encoder walks lists and dicts itself and calls `_json_ready` only for bodies.
-        return compact_json(self)
+        # A body whose instance dict is exactly its fields goes as that dict: the encoder
+        # then needs no call back into Python for it.
+        return compact_json(_own_fields_dict(self) or self)
 
     @classmethod
     def from_dict(cls: type[T], data: Any, where: str | None = None) -> T:
@@ -63,12 +65,10 @@ class JsonSerializable:
             elif required:
                 raise ValidationError(f"{where}.{name}", "required field is missing")
         instance = cls(**values)
-        extra = (
-            {}
-            if data.keys() <= plan.known
-            else {k: v for k, v in data.items() if k not in plan.known}
-        )
-        object.__setattr__(instance, "_extra_fields", extra)
+        if not data.keys() <= plan.known:
+            # Only when there are some: an instance dict of fields alone encodes faster.
+            extra = {k: v for k, v in data.items() if k not in plan.known}
+            object.__setattr__(instance, "_extra_fields", extra)
         instance.validate(where)
         return instance
 
@@ -186,8 +186,9 @@ _READY: dict[type, Callable[[Any], dict[str, Any]]] = {}
 
 
 def _ready_for(cls: type) -> Callable[[Any], dict[str, Any]]:
-    """The class's own `to_dict` (LambdaEvent), or its fields read by one C-level getter,
-    in field order, then its extra fields."""
+    """The class's own `to_dict` (LambdaEvent); or its instance dict, when that holds
+    exactly its fields in field order; or its fields read by one C-level getter, in
+    field order, then its extra fields."""
     if cls.to_dict is not JsonSerializable.to_dict:  # type: ignore[attr-defined]
         return cls.to_dict  # type: ignore[attr-defined, no-any-return]
     names = tuple(f.name for f in _class_fields(cls))
@@ -195,6 +196,9 @@ def _ready_for(cls: type) -> Callable[[Any], dict[str, Any]]:
     read = getter if len(names) > 1 else lambda value: (getter(value),)
 
     def ready(value: Any) -> dict[str, Any]:
+        own = _own_fields_dict(value)
+        if own is not None:
+            return own
         data = dict(zip(names, read(value), strict=False))  # same length: one value per name
         extra = getattr(value, "_extra_fields", None)
         if extra:
@@ -202,6 +206,31 @@ def _ready_for(cls: type) -> Callable[[Any], dict[str, Any]]:
         return data
 
     return ready
+
+
+# Per body class, once: the field names its instance dict holds when it holds nothing
+# else, or None when the class writes itself (its own `to_dict`).
+_OWN_FIELDS: dict[type, tuple[str, ...] | None] = {}
+_UNSEEN = ("",)  # no field is named "": the class is not in _OWN_FIELDS yet
+
+
+def _own_fields_dict(body: Any) -> dict[str, Any] | None:
+    """`body.__dict__` when it is exactly what `to_dict` returns: the class's fields, in
+    field order, and nothing else (no extra fields, no attribute set on the side)."""
+    cls = type(body)
+    names = _OWN_FIELDS.get(cls, _UNSEEN)
+    if names is _UNSEEN:
+        names = _OWN_FIELDS[cls] = _own_field_names(cls)
+    if names is None:
+        return None
+    own: dict[str, Any] | None = getattr(body, "__dict__", None)
+    return own if own is not None and tuple(own) == names else None
+
+
+def _own_field_names(cls: type) -> tuple[str, ...] | None:
+    if cls.to_dict is not JsonSerializable.to_dict:  # type: ignore[attr-defined]
+        return None
+    return tuple(f.name for f in _class_fields(cls))
 
 
 def _to_jsonable(value: Any) -> Any:

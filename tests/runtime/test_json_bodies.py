@@ -49,6 +49,40 @@ def test_extra_fields_of_a_nested_body_survive_encoding() -> None:
     assert again["latest"] == {"station": "a", "value": 1, "calibrated": True}
 
 
+def _reordered() -> Reading:
+    reading = Reading("a", 1.5)
+    del reading.station  # set again below: the instance dict's order is no longer the fields'
+    reading.station = "a"
+    return reading
+
+
+def _with_side_attribute() -> Reading:
+    reading = Reading("a", 1.5)
+    reading.note = "not a field"  # type: ignore[attr-defined]
+    return reading
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        Reading("a", 1.5),
+        Reading.from_dict({"station": "a", "value": 1.5}),
+        Reading.from_dict({"station": "a", "value": 1.5, "calibrated": True}),
+        _reordered(),
+        _with_side_attribute(),
+        Report(
+            "day",
+            [_reordered(), _with_side_attribute()],
+            Reading.from_dict({"station": "b", "value": 2, "x": 1}),
+        ),
+    ],
+    ids=["built", "decoded", "extra fields", "reordered", "side attribute", "nested"],
+)
+def test_the_text_is_to_dicts_whatever_the_instance_dict_holds(body: JsonSerializable) -> None:
+    # Fast route: a body whose instance dict is exactly its fields is written as that dict.
+    assert body.to_json() == json.dumps(body.to_dict(), separators=(",", ":"), ensure_ascii=False)
+
+
 def test_a_body_with_its_own_to_dict_is_encoded_through_it() -> None:
     assert LambdaEvent({"source": "aws.events"}).to_json() == '{"source":"aws.events"}'
 
