@@ -320,15 +320,14 @@ def encode(message: BaseMessage, where: str = "output message") -> WireMessage:
     if message.payloadType is PayloadType.S3 and message.body is None and message.payloadS3Path:
         return _encode_reference(message, where)
     body = _body_text(message, where)
-    attributes = _attributes(message, where)
-    attributes["payloadType"] = _INLINE
-    attributes.pop("payloadS3Path", None)
-    return WireMessage(body, attributes)
+    return WireMessage(body, _attributes(message, where, _INLINE, None))
 
 
 def _encode_reference(message: BaseMessage, where: str) -> WireMessage:
     """A message whose payload already sits in S3: send only the pointer."""
-    attributes = _attributes(message, where)
+    attributes = _attributes(
+        message, where, message.payloadType._value_, message.payloadS3Path
+    )
     return WireMessage(pointer_body(str(message.payloadS3Path)), attributes)
 
 
@@ -362,20 +361,29 @@ def _check_json_text(
         ) from None
 
 
-def _attributes(message: BaseMessage, where: str) -> dict[str, str]:
+def _attributes(
+    message: BaseMessage, where: str, payload_type: str, payload_s3_path: str | None
+) -> dict[str, str]:
+    """Pylon's attributes in PYLON_ATTRIBUTES' order (the empty ones left out), then the
+    task's own."""
+    attributes = {
+        # `_value_`: the member's value as a plain attribute (`.value` is a descriptor).
+        "objectType": message.objectType._value_,
+        "payloadType": payload_type,
+        "payloadMimeType": message.mime_type,
+    }
+    if message.ingestionId:
+        attributes["ingestionId"] = message.ingestionId
+    if payload_s3_path:
+        attributes["payloadS3Path"] = payload_s3_path
     body = message.body
     asset = body if isinstance(body, DataAsset) else None
-    values = (
-        # `_value_`: the member's value as a plain attribute (`.value` is a descriptor).
-        ("objectType", message.objectType._value_),
-        ("payloadType", message.payloadType._value_),
-        ("payloadMimeType", message.mime_type),
-        ("ingestionId", message.ingestionId),
-        ("payloadS3Path", message.payloadS3Path),
-        ("dataAssetName", message.dataAssetName or (asset and asset.dataAssetName)),
-        ("dataAssetCountry", message.dataAssetCountry or (asset and asset.dataAssetCountry)),
-    )
-    attributes = {name: value for name, value in values if value}
+    asset_name = message.dataAssetName or (asset and asset.dataAssetName)
+    if asset_name:
+        attributes["dataAssetName"] = asset_name
+    asset_country = message.dataAssetCountry or (asset and asset.dataAssetCountry)
+    if asset_country:
+        attributes["dataAssetCountry"] = asset_country
     if message.attributes:
         clashing = sorted(RESERVED_ATTRIBUTES & message.attributes.keys())
         if clashing:

@@ -47,7 +47,7 @@ def payload_location(inbound: InboundMessage) -> S3Location | None:
     pointer = parse_pointer(inbound.body)
     if pointer is not None:
         return pointer
-    if inbound.attributes.get("payloadType") != PayloadType.S3.value:
+    if inbound.attributes.get("payloadType") != PayloadType.S3:  # a StrEnum: equal to its text
         return None
     path = inbound.attributes.get("payloadS3Path")
     if not path:

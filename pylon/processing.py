@@ -18,7 +18,7 @@ from typing import Any, Protocol
 from pylon.aws.s3 import S3Store
 from pylon.codec import decode, encode
 from pylon.config import ComponentConfig
-from pylon.errors import PublishError
+from pylon.errors import PublishError, TaskError
 from pylon.execution import Execution
 from pylon.hooks import Hooks
 from pylon.models.messages import BaseMessage
@@ -52,6 +52,18 @@ class NoOutput:
                 self._task_name,
             )
         return {}
+
+
+def _encoded(execution: Execution) -> list[WireMessage]:
+    """The execution's outputs encoded; an error names the output that failed, a label
+    built only then (the path would otherwise format one per output of every message)."""
+    try:
+        return [encode(message) for message in execution.outputs]
+    except TaskError:
+        label = execution.label
+        for index, message in enumerate(execution.outputs):
+            encode(message, f"{label}: output {index}")  # raises again, naming the output
+        raise
 
 
 class MessagePath:
@@ -104,11 +116,7 @@ class MessagePath:
         execution.result = as_result(returned, self.task_name)
         execution.outputs = list(execution.result.messages)
         self._hooks.after_task(execution)
-        label = execution.label
-        execution.wires = [
-            encode(message, f"{label}: output {index}")
-            for index, message in enumerate(execution.outputs)
-        ]
+        execution.wires = _encoded(execution)
         self._hooks.before_publish(execution)
 
     def publish(self, executions: Sequence[Execution]) -> list[Exception | None]:

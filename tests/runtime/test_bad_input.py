@@ -218,7 +218,7 @@ MESSAGE_CASES = [
         BadMessage(
             "x",
             {**RAW, **SEVEN_OF_YOUR_OWN},
-            "11 message attributes",
+            "output 0: 11 message attributes",
         ),
         id="attributes-too-many-on-the-output",
     ),
