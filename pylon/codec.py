@@ -54,8 +54,6 @@ BODY_TYPES: dict[ObjectType, type[JsonSerializable]] = {
     ObjectType.LAMBDA_EVENT: LambdaEvent,
 }
 _INLINE = PayloadType.INLINE.value
-_TEXT = frozenset((str,))
-_OBJECT = frozenset((dict,))
 # An empty body is not allowed by SQS/SNS, so "no body" travels as the JSON literal null.
 NULL_BODY = "null"
 
@@ -116,14 +114,18 @@ def _string_attributes(raw: object, value_key: str, where: str) -> dict[str, str
         return {}
     if not isinstance(raw, dict):
         raise MessageDecodeError(f"{where}: message attributes are a {type(raw).__name__}")
-    if set(map(type, raw.values())) <= _OBJECT:  # the usual shape, checked in bulk
-        try:
-            attributes = {name: value[value_key] for name, value in raw.items()}
-        except KeyError:
-            pass  # a Binary attribute: the loop below leaves it out
-        else:
-            if set(map(type, attributes.values())) | set(map(type, attributes)) <= _TEXT:
-                return attributes
+    attributes = {}
+    for name, value in raw.items():  # the usual shape: every attribute a String one
+        text = value.get(value_key) if type(value) is dict else None
+        if type(text) is not str or type(name) is not str:
+            return _every_string_attribute(raw, value_key, where)
+        attributes[name] = text
+    return attributes
+
+
+def _every_string_attribute(raw: dict[Any, Any], value_key: str, where: str) -> dict[str, str]:
+    """`_string_attributes` of any other shape: Binary attributes left out, the malformed
+    named."""
     attributes = {}
     for name, value in raw.items():
         if not isinstance(value, dict):

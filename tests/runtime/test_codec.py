@@ -99,6 +99,21 @@ def test_sqs_message_attributes_are_read() -> None:
     assert inbound.receive_count == 3
 
 
+@pytest.mark.parametrize("binary_first", [True, False], ids=["binary-first", "binary-last"])
+def test_binary_attributes_are_left_out_and_string_ones_kept(binary_first: bool) -> None:
+    binary = {"thumbnail": {"DataType": "Binary", "BinaryValue": b"\x89PNG"}}
+    string = {
+        "objectType": {"DataType": "String", "StringValue": "rawContent"},
+        "colour": {"DataType": "String", "StringValue": "blue"},
+    }
+    attributes = {**binary, **string} if binary_first else {**string, **binary}
+    raw = {"MessageId": "m", "ReceiptHandle": "r", "Body": "b", "MessageAttributes": attributes}
+
+    inbound = inbound_from_sqs(raw)  # type: ignore[arg-type]
+
+    assert inbound.attributes == {"objectType": "rawContent", "colour": "blue"}
+
+
 def test_lambda_records_use_lowercase_string_value() -> None:
     record = load_event("sqs_event.json")["Records"][0]
     inbound = inbound_from_lambda_record(record)
