@@ -55,13 +55,18 @@ class JsonSerializable:
             raise ValidationError(where, f"expected a JSON object, got {type(data).__name__}")
         plan = _plan(cls)
         values: dict[str, Any] = {}
-        for name, checker, required, unchanged in plan.fields:
+        for name, checker, required, unchanged, items in plan.fields:
             if name in data:
                 value = data[name]
-                # A value of a type its checker returns as is needs no call (most fields).
-                values[name] = (
-                    value if type(value) in unchanged else _checked(checker, value, where, name)
-                )
+                kind = type(value)
+                # A value of a type its checker returns as is needs no call (most fields),
+                # nor does a list whose items all are (a data asset's records and keys).
+                if kind in unchanged:
+                    values[name] = value
+                elif kind is list and items and set(map(type, value)) <= items:
+                    values[name] = list(value)
+                else:
+                    values[name] = _checked(checker, value, where, name)
             elif required:
                 raise ValidationError(f"{where}.{name}", "required field is missing")
         instance = cls(**values)
@@ -129,10 +134,11 @@ def _has_default(field: dataclasses.Field[Any]) -> bool:
 @dataclasses.dataclass(frozen=True)
 class _Plan:
     """How `from_dict` reads one class: per field its name, checker, whether it is
-    required and the exact types its checker passes unchanged; and the known names (the
-    rest of an object is extra fields)."""
+    required, the exact types its checker passes unchanged and, for a list field, the
+    exact item types it passes unchanged; and the known names (the rest of an object is
+    extra fields)."""
 
-    fields: tuple[tuple[str, Checker, bool, frozenset[type]], ...]
+    fields: tuple[tuple[str, Checker, bool, frozenset[type], frozenset[type]], ...]
     known: frozenset[str]
 
 
@@ -144,7 +150,13 @@ def _plan(cls: type) -> _Plan:
     if plan is None:
         hints = _type_hints(cls)
         fields = tuple(
-            (f.name, checker, not _has_default(f), _PASSING_TYPES.get(checker, frozenset()))
+            (
+                f.name,
+                checker,
+                not _has_default(f),
+                _PASSING_TYPES.get(checker, frozenset()),
+                _LIST_ITEMS_PASSING.get(checker, frozenset()),
+            )
             for f in _class_fields(cls)
             for checker in (_checker(hints[f.name]),)
         )
@@ -299,6 +311,8 @@ def _list_checker(item: Checker) -> Checker:
                 raise
         return checked
 
+    if passing is not None:
+        _LIST_ITEMS_PASSING[check] = passing
     return check
 
 
@@ -311,6 +325,9 @@ def _dict_checker(value: Any, where: str) -> Any:
 # Per checker, the exact types it returns unchanged: a list whose items are all of them
 # needs no call per item (a data asset's records are all plain dicts).
 _PASSING_TYPES: dict[Checker, frozenset[type]] = {_dict_checker: frozenset((dict,))}
+# Per list checker, the exact item types its item checker returns unchanged: such a list
+# is copied as it is (`from_dict` checks that without calling the list checker).
+_LIST_ITEMS_PASSING: dict[Checker, frozenset[type]] = {}
 
 
 def _literal_checker(allowed: tuple[Any, ...]) -> Checker:
