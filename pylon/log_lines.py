@@ -27,19 +27,36 @@ from typing import Any
 
 from pylon.log_format import PylonHandler, SecretRedactor, TextFormatter
 
-# The record fields of a line, built only when a record is (the direct route has none).
-Fields = Callable[[], dict[str, object]]
+# Makes the record fields of a line from the arguments `write_info` was given after it;
+# called only when a record is built (the direct route needs none).
+Fields = Callable[..., dict[str, object]]
 
 
-def write_info(logger: logging.Logger, text: str, fields: Fields) -> None:
-    """Log `text` (already formatted) at INFO on `logger`, with `fields()` as record fields."""
+def write_info(logger: logging.Logger, text: str, fields: Fields, *args: object) -> None:
+    """Log `text` (already formatted) at INFO on `logger`, with `fields(*args)` as the
+    record's fields (a function and its arguments, not a closure: no line pays for one)."""
     if not logger.isEnabledFor(logging.INFO):
         return
     handler = _sole_pylon_handler(logger)
-    if handler is not None:
-        _write_direct(handler, logger, text, fields)
-    else:
-        logger.handle(_record(logger, text, fields()))
+    if handler is None:
+        logger.handle(_record(logger, text, fields(*args)))
+        return
+    # The direct route: the line as Pylon's text handler would format and write it.
+    for redactor in handler.filters:
+        if redactor.secrets:  # type: ignore[union-attr]
+            text = redactor.redact(text)  # type: ignore[union-attr]
+    formatter: TextFormatter = handler.formatter  # type: ignore[assignment]
+    line = (
+        f"{formatter.timestamp(time.time())} {logging.getLevelName(logging.INFO)} "
+        f"{logger.name} {text}{handler.terminator}"
+    )
+    with handler.lock:  # type: ignore[union-attr]
+        try:
+            stream = handler.stream  # read under the lock, as setStream swaps it under it
+            stream.write(line)
+            stream.flush()
+        except Exception:  # what StreamHandler.emit does with a failed write
+            handler.handleError(_record(logger, text, fields(*args)))
 
 
 def _sole_pylon_handler(logger: logging.Logger) -> PylonHandler | None:
@@ -59,26 +76,6 @@ def _sole_pylon_handler(logger: logging.Logger) -> PylonHandler | None:
         if type(line_filter) is not SecretRedactor:
             return None
     return handler
-
-
-def _write_direct(
-    handler: PylonHandler, logger: logging.Logger, text: str, fields: Fields
-) -> None:
-    formatter: TextFormatter = handler.formatter  # type: ignore[assignment]
-    for redactor in handler.filters:
-        if redactor.secrets:  # type: ignore[union-attr]
-            text = redactor.redact(text)  # type: ignore[union-attr]
-    line = (
-        f"{formatter.timestamp(time.time())} {logging.getLevelName(logging.INFO)} "
-        f"{logger.name} {text}{handler.terminator}"
-    )
-    with handler.lock:  # type: ignore[union-attr]
-        try:
-            stream = handler.stream  # read under the lock, as setStream swaps it under it
-            stream.write(line)
-            stream.flush()
-        except Exception:  # what StreamHandler.emit does with a failed write
-            handler.handleError(_record(logger, text, fields()))
 
 
 class _RecordTemplate:

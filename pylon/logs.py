@@ -29,7 +29,11 @@ logger = logging.getLogger("pylon")
 
 
 def heartbeat(where: str) -> None:
-    write_info(logger, f"heartbeat {where}", lambda: {"heartbeat": where})
+    write_info(logger, f"heartbeat {where}", _heartbeat_fields, where)
+
+
+def _heartbeat_fields(where: str) -> dict[str, object]:
+    return {"heartbeat": where}
 
 
 class Liveness:
@@ -62,7 +66,9 @@ class Liveness:
         write_info(
             logger,
             f"liveness run_forever polls={polls} messages={messages}",
-            lambda: {"liveness": "run_forever", "polls": polls, "messages": messages},
+            _liveness_fields,
+            polls,
+            messages,
         )
         self._last, self._polls, self._messages = self._clock(), 0, 0
 
@@ -89,8 +95,16 @@ def log_timing(
     write_info(
         logger,
         f"timed_execution {name} {milliseconds:.3f} ms",
-        lambda: _timing_fields(name, milliseconds, ingestion_id, parent_ingestion_id),
+        _timing_fields,
+        name,
+        milliseconds,
+        ingestion_id,
+        parent_ingestion_id,
     )
+
+
+def _liveness_fields(polls: int, messages: int) -> dict[str, object]:
+    return {"liveness": "run_forever", "polls": polls, "messages": messages}
 
 
 def _timing_fields(
