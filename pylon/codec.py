@@ -54,6 +54,8 @@ BODY_TYPES: dict[ObjectType, type[JsonSerializable]] = {
     ObjectType.LAMBDA_EVENT: LambdaEvent,
 }
 _INLINE = PayloadType.INLINE.value
+_OBJECT_TYPES = {object_type.value: object_type for object_type in ObjectType}
+_PAYLOAD_TYPES = {payload_type.value: payload_type for payload_type in PayloadType}
 # An empty body is not allowed by SQS/SNS, so "no body" travels as the JSON literal null.
 NULL_BODY = "null"
 
@@ -229,8 +231,12 @@ def decode(inbound: InboundMessage, body_text: str) -> BaseMessage:
     """Build the BaseMessage from attributes and the (already resolved) payload text."""
     where = f"message {inbound.message_id}"
     attrs = inbound.attributes
-    object_type = _object_type(attrs, where)
-    payload_type = _enum_attribute(attrs, "payloadType", PayloadType, PayloadType.INLINE, where)
+    object_type = _OBJECT_TYPES.get(attrs.get("objectType", ""))
+    if object_type is None:
+        object_type = _object_type(attrs, where)  # raises, saying what is wrong
+    payload_type = _PAYLOAD_TYPES.get(attrs.get("payloadType", _INLINE))
+    if payload_type is None:  # raises, saying what is wrong
+        payload_type = _enum_attribute(attrs, "payloadType", PayloadType, None, where)
     body = decode_body(object_type, body_text, attrs.get("payloadMimeType"), where)
     return BaseMessage(
         body=body,

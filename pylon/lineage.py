@@ -27,14 +27,20 @@ def ingestion_id_for(artifact_name: str, input_message_id: str | None) -> str:
     return _uuid5_text(f"{artifact_name}/{input_message_id}")
 
 
+# The hex digit that starts a UUID's fourth group, given the hash's digit there: its top
+# two bits are the RFC 4122 variant, 10.
+_VARIANT_DIGIT = {digit: "89ab"[int(digit, 16) & 0x3] for digit in "0123456789abcdef"}
+
+
 def _uuid5_text(name: str) -> str:
-    """`str(uuid.uuid5(LINEAGE_NAMESPACE, name))` (RFC 4122 section 4.3) without building
-    the UUID object: a third of the cost, once per message."""
-    digest = bytearray(hashlib.sha1(_NAMESPACE_BYTES + name.encode()).digest()[:16])
-    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
-    digest[8] = (digest[8] & 0x3F) | 0x80  # the RFC 4122 variant
-    text = digest.hex()
-    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+    """`str(uuid.uuid5(LINEAGE_NAMESPACE, name))` (RFC 4122 section 4.3), written straight
+    from the hash's hex digits: a quarter of the cost, once per message."""
+    text = hashlib.sha1(_NAMESPACE_BYTES + name.encode()).hexdigest()
+    # Version 5 replaces the third group's first digit; the variant, the fourth's.
+    return (
+        f"{text[:8]}-{text[8:12]}-5{text[13:16]}-{_VARIANT_DIGIT[text[16]]}{text[17:20]}-"
+        f"{text[20:32]}"
+    )
 
 
 class LineageHook(Hook):

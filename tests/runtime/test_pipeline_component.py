@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 
 import pylon
@@ -61,6 +63,23 @@ def test_a_derived_ingestion_id_is_the_rfc_4122_uuid5_of_component_and_message(
 
     expected = uuid.uuid5(LINEAGE_NAMESPACE, f"component/{message_id}")
     assert ingestion_id_for("component", message_id) == str(expected)
+
+
+def test_derived_ingestion_ids_match_uuid5_for_every_hash_digit() -> None:
+    """The id is written from the hash's hex digits: every digit under the version and
+    the variant bits must come out as uuid5 writes it."""
+    import uuid
+
+    from pylon.lineage import LINEAGE_NAMESPACE, ingestion_id_for
+
+    hash_digits = set()
+    for index in range(400):
+        name = f"component/m-{index}"
+        hash_digits.add(hashlib.sha1(LINEAGE_NAMESPACE.bytes + name.encode()).hexdigest()[16])
+        assert ingestion_id_for("component", f"m-{index}") == str(
+            uuid.uuid5(LINEAGE_NAMESPACE, name)
+        )
+    assert len(hash_digits) == 16  # every digit the variant is derived from occurred
 
 
 def test_failing_task_leaves_the_message_in_the_queue(wiring: Wiring) -> None:
