@@ -73,22 +73,28 @@ class _UtcStamp(NamedTuple):
         )
 
 
+# `.000Z` to `.999Z`: a step's timestamp ends in its milliseconds, formatted once.
+_MILLISECOND_SUFFIXES = tuple(f".{milliseconds:03d}Z" for milliseconds in range(1000))
+
+
 class _UtcClock:
     """`_UtcStamp.of(datetime.now(UTC))`, with the date and time formatted once per second
     (a component records a step per message; only the milliseconds change within one)."""
 
     def __init__(self) -> None:
-        self._second: tuple[int, _UtcStamp] = (-1, _UtcStamp("", 0, 0))  # swapped atomically
+        # The second, its timestamp up to the milliseconds, its date id and its hour: one
+        # tuple, swapped atomically.
+        self._second: tuple[int, str, int, int] = (-1, "", 0, 0)
 
     def now(self) -> _UtcStamp:
         # Whole seconds and microseconds rounded as datetime.fromtimestamp rounds them.
         whole, micro = divmod(round(time.time() * 1_000_000), 1_000_000)
-        second, stamp = self._second
+        second, prefix, date_id, hour = self._second
         if whole != second:
             stamp = _UtcStamp.of(datetime.fromtimestamp(whole, UTC))
-            self._second = (whole, stamp)
-        milliseconds = micro // 1000
-        return _UtcStamp(f"{stamp.timestamp[:-5]}.{milliseconds:03d}Z", stamp.date_id, stamp.hour)
+            prefix, date_id, hour = stamp.timestamp[:-5], stamp.date_id, stamp.hour
+            self._second = (whole, prefix, date_id, hour)
+        return _UtcStamp(prefix + _MILLISECOND_SUFFIXES[micro // 1000], date_id, hour)
 
 
 _UTC_CLOCK = _UtcClock()
