@@ -76,11 +76,14 @@ class HeldBatch:
 
     The worker reports each message's progress; everything else happens on the keeper's
     thread. Leaving the `with` block ends the lease of whatever is still held (the worker
-    has deleted the done messages by then).
+    has deleted the done messages by then). Progress (in hand, prepared, done) matters
+    only under a time limit, to settle the batch of a hung task; without one, only which
+    messages are still held does, and progress reports cost nothing.
     """
 
     def __init__(self, keeper: LeaseKeeper, messages: Sequence[SqsMessage], renew_at: float):
         self._keeper = keeper
+        self._tracks_progress = bool(keeper.task_timeout_seconds)
         self.states = {raw["ReceiptHandle"]: _State.WAITING for raw in messages}
         self.message_ids = {raw["ReceiptHandle"]: raw["MessageId"] for raw in messages}
         self.renew_at = renew_at
@@ -88,15 +91,18 @@ class HeldBatch:
 
     def start(self, raw: SqsMessage) -> None:
         """The worker takes `raw` in hand; its time limit starts now."""
-        self._keeper._update(self, raw["ReceiptHandle"], _State.IN_HAND)
+        if self._tracks_progress:
+            self._keeper._update(self, raw["ReceiptHandle"], _State.IN_HAND)
 
     def prepared(self, raw: SqsMessage) -> None:
         """The task finished; still leased while the batch's outputs are published."""
-        self._keeper._update(self, raw["ReceiptHandle"], _State.PREPARED)
+        if self._tracks_progress:
+            self._keeper._update(self, raw["ReceiptHandle"], _State.PREPARED)
 
     def succeeded(self, raw: SqsMessage) -> None:
         """Done and published; still leased until the worker deletes it."""
-        self._keeper._update(self, raw["ReceiptHandle"], _State.DONE)
+        if self._tracks_progress:
+            self._keeper._update(self, raw["ReceiptHandle"], _State.DONE)
 
     def failed(self, raw: SqsMessage) -> None:
         """No longer renewed: SQS redelivers it when the current lease runs out."""
@@ -143,7 +149,8 @@ class LeaseKeeper:
         self.task_timeout_seconds = task_timeout_seconds
         self._on_hung_task = on_hung_task
         # The condition's own lock, taken directly where nothing waits or is notified:
-        # the worker updates three times per message, and Condition's `with` is Python code.
+        # under a time limit the worker updates three times per message, and Condition's
+        # `with` is Python code.
         self._lock = threading.RLock()
         self._condition = threading.Condition(self._lock)
         self._batches: list[HeldBatch] = []
