@@ -233,10 +233,10 @@ def decode(inbound: InboundMessage, body_text: str) -> BaseMessage:
     attrs = inbound.attributes
     object_type = _OBJECT_TYPES.get(attrs.get("objectType", ""))
     if object_type is None:
-        object_type = _object_type(attrs, where)  # raises, saying what is wrong
+        raise _bad_object_type(attrs, where)
     payload_type = _PAYLOAD_TYPES.get(attrs.get("payloadType", _INLINE))
-    if payload_type is None:  # raises, saying what is wrong
-        payload_type = _enum_attribute(attrs, "payloadType", PayloadType, None, where)
+    if payload_type is None:
+        raise _not_one_of(attrs, "payloadType", PayloadType, where)
     body = decode_body(object_type, body_text, attrs.get("payloadMimeType"), where)
     return BaseMessage(
         body=body,
@@ -277,41 +277,23 @@ def decode_body(
         raise MessageDecodeError(str(exc)) from None
 
 
-def _object_type(attrs: dict[str, str], where: str) -> ObjectType:
+def _bad_object_type(attrs: dict[str, str], where: str) -> MessageDecodeError:
+    """Why `attrs` carry no objectType Pylon knows: it is missing, or not one of them."""
     if "objectType" not in attrs:
-        raise MessageDecodeError(
+        return MessageDecodeError(
             f"{where}: message attribute 'objectType' is missing (expected one of "
             f"{[t.value for t in ObjectType]}); was it sent without Pylon's attributes?"
         )
-    object_type: ObjectType = _enum_attribute(
-        attrs, "objectType", ObjectType, ObjectType.NULL, where
+    return _not_one_of(attrs, "objectType", ObjectType, where)
+
+
+def _not_one_of(
+    attrs: dict[str, str], name: str, enum: type[Enum], where: str
+) -> MessageDecodeError:
+    allowed = [member.value for member in enum]
+    return MessageDecodeError(
+        f"{where}: message attribute {name}={attrs[name]!r} is not one of {allowed}"
     )
-    return object_type
-
-
-def _enum_attribute(attrs: dict[str, str], name: str, enum: Any, default: Any, where: str) -> Any:
-    value = attrs.get(name)
-    if value is None:
-        return default
-    member = _members(enum).get(value)
-    if member is None:
-        allowed = [member.value for member in enum]
-        raise MessageDecodeError(
-            f"{where}: message attribute {name}={value!r} is not one of {allowed}"
-        )
-    return member
-
-
-# Per enum, its members by value: `enum(value)` goes through EnumType.__call__, a good
-# part of decoding a message's attributes.
-_MEMBERS: dict[type[Enum], dict[str, Enum]] = {}
-
-
-def _members(enum: type[Enum]) -> dict[str, Enum]:
-    members = _MEMBERS.get(enum)
-    if members is None:
-        members = _MEMBERS[enum] = {member.value: member for member in enum}
-    return members
 
 
 @functools.lru_cache(maxsize=64)  # a pipeline sees a handful of MIME types, every message
