@@ -208,7 +208,7 @@ def _ready_for(cls: type) -> Callable[[Any], dict[str, Any]]:
     read = getter if len(names) > 1 else lambda value: (getter(value),)
 
     def ready(value: Any) -> dict[str, Any]:
-        own = _own_fields_dict(value)
+        own = _fields_only_dict(value, names)
         if own is not None:
             return own
         data = dict(zip(names, read(value), strict=False))  # same length: one value per name
@@ -233,8 +233,11 @@ def _own_fields_dict(body: Any) -> dict[str, Any] | None:
     names = _OWN_FIELDS.get(cls, _UNSEEN)
     if names is _UNSEEN:
         names = _OWN_FIELDS[cls] = _own_field_names(cls)
-    if names is None:
-        return None
+    return None if names is None else _fields_only_dict(body, names)
+
+
+def _fields_only_dict(body: Any, names: tuple[str, ...]) -> dict[str, Any] | None:
+    """`body.__dict__` when it holds exactly `names`, in that order."""
     own: dict[str, Any] | None = getattr(body, "__dict__", None)
     return own if own is not None and tuple(own) == names else None
 
