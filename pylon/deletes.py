@@ -6,7 +6,8 @@ needs nothing from the delete's answer, since a refused or failed delete only me
 message comes back after its lease and is processed again, with the same ingestionId,
 and that is logged either way. Delivery stays at-least-once (a delete is only submitted
 after every output of its messages was published); the saving is one round trip per
-batch, the time SQS takes to answer a delete.
+batch, the time SQS takes to answer a delete. The thread is kept on the loop's core
+(`pylon.same_core`): left to wander, it made every call of both threads dearer.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from pylon.aws.sqs import SqsQueue
 from pylon.errors import PylonError
+from pylon.same_core import CoreFollower
 
 logger = logging.getLogger(__name__)
 
@@ -52,9 +54,12 @@ class BackgroundDeletes:
         self._pending: queue.Queue[list[str] | None] = queue.Queue(_PENDING_BATCHES)
         self._thread = threading.Thread(target=self._run, name="pylon-deletes", daemon=True)
         self._thread.start()
+        self._same_core = CoreFollower(self._thread)
 
     def submit(self, receipt_handles: list[str]) -> None:
+        """Queue a batch's deletes; blocks while an earlier batch still waits its turn."""
         if receipt_handles:
+            self._same_core.follow()
             self._pending.put(receipt_handles)
 
     def _run(self) -> None:

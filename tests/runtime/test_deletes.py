@@ -4,12 +4,14 @@ and a failed delete is logged without stopping the ones after it."""
 from __future__ import annotations
 
 import logging
+import os
 from contextlib import closing
 
 import boto3
 import pytest
 
 from pylon.deletes import BackgroundDeletes, delete_done
+from pylon.same_core import core_reader
 from tests.conftest import Wiring
 
 
@@ -57,3 +59,21 @@ def test_delete_done_with_nothing_to_delete_makes_no_request(wiring: Wiring) -> 
             raise AssertionError(f"unexpected request {name}")
 
     delete_done(NoRequests(), [])  # type: ignore[arg-type]
+
+
+@pytest.mark.skipif(
+    core_reader() is None,
+    reason="this platform cannot say which core a thread runs on (sched_getcpu) or pin it",
+)
+def test_the_delete_thread_runs_on_the_core_of_the_loop_that_submits(wiring: Wiring) -> None:
+    handles = _received(wiring, "on the loop's core")
+    loop_cores = os.sched_getaffinity(0)
+    core = max(loop_cores)
+    os.sched_setaffinity(0, {core})  # this thread only: it plays the loop
+    try:
+        with closing(BackgroundDeletes(wiring.input_queue)) as deletes:
+            deletes.submit(handles)
+            assert os.sched_getaffinity(deletes._thread.native_id or 0) == {core}
+    finally:
+        os.sched_setaffinity(0, loop_cores)
+    assert wiring.visible_input_count() == 0
