@@ -8,7 +8,7 @@ publish batch -> delete batch) on the same emulator in the same run, publishing 
 entries of the same sizes: each input's output plus an ingestion-step-sized entry, since
 Pylon publishes one ingestion step per input. Beside each rate, the CPU time the
 consumer processes spent per message shows where a difference comes from: the emulator
-and botocore cost both loops the same, the rest is Pylon's own work and its delete thread.
+and botocore cost both loops the same, the rest is Pylon's own work and its start.
 
     python -m bench.throughput [--messages 2000] [--workers 1 2 4] [--repeat 3] [--json PATH]
 
@@ -240,7 +240,7 @@ def _report(settings: Settings, results: dict[tuple[str, int], list[RunResult]])
                 "µs",
                 "limit",
                 min(cpu[("limit", workers)]),
-                note="the difference is Pylon's own work per message and its delete thread",
+                note="the difference is Pylon's own work per message and its start",
             )
         )
     medians = {
