@@ -6,8 +6,8 @@ gains it nothing, but Linux wakes a thread on whichever core is idle. The delete
 objects, and the loop finds its own caches cold when it takes the interpreter back.
 Measured with `bench.throughput` (one consumer, 4,000 messages, each botocore call's
 thread CPU timed): with the delete thread free to wander, receive, publish and delete
-each cost 5-10 % more CPU than in the limit loop, about 60 µs per message in all, and
-Pylon's own work about 20 µs more; with the thread kept on the loop's core, the calls
+cost 18 %, 7 % and 15 % more CPU than in the limit loop, about 60 µs per message in all,
+and Pylon's own work about 15 µs more; with the thread kept on the loop's core, the calls
 cost what the limit loop's do.
 
 `CoreFollower.follow()`, called by the owner once per batch, pins the helper to the core
