@@ -11,8 +11,8 @@ import boto3
 import pytest
 
 from pylon.deletes import BackgroundDeletes, delete_done
-from pylon.same_core import core_reader
 from tests.conftest import Wiring
+from tests.runtime.test_same_core import can_pin
 
 
 def _received(wiring: Wiring, *bodies: str) -> list[str]:
@@ -62,7 +62,7 @@ def test_delete_done_with_nothing_to_delete_makes_no_request(wiring: Wiring) -> 
 
 
 @pytest.mark.skipif(
-    core_reader() is None,
+    not can_pin(),
     reason="this platform cannot say which core a thread runs on (sched_getcpu) or pin it",
 )
 def test_the_delete_thread_runs_on_the_core_of_the_loop_that_submits(wiring: Wiring) -> None:
