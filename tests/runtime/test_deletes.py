@@ -12,7 +12,7 @@ import pytest
 
 from pylon.deletes import BackgroundDeletes, delete_done
 from tests.conftest import Wiring
-from tests.runtime.test_same_core import can_pin
+from tests.runtime.test_same_core import needs_affinity
 
 
 def _received(wiring: Wiring, *bodies: str) -> list[str]:
@@ -61,10 +61,7 @@ def test_delete_done_with_nothing_to_delete_makes_no_request(wiring: Wiring) -> 
     delete_done(NoRequests(), [])  # type: ignore[arg-type]
 
 
-@pytest.mark.skipif(
-    not can_pin(),
-    reason="this platform cannot say which core a thread runs on (sched_getcpu) or pin it",
-)
+@needs_affinity
 def test_the_delete_thread_runs_on_the_core_of_the_loop_that_submits(wiring: Wiring) -> None:
     handles = _received(wiring, "on the loop's core")
     loop_cores = os.sched_getaffinity(0)
