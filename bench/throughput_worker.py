@@ -15,9 +15,11 @@ import uuid
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+import boto3
+
 import pylon
 from bench.errors import BenchmarkError
-from pylon.aws.clients import new_client
+from pylon.aws.clients import CLIENT_CONFIG
 from pylon.codec import encode, sns_entry
 from pylon.config import ComponentConfig
 from pylon.lineage import step_message
@@ -72,14 +74,17 @@ class LimitLoop:
 
     Each input is published on unchanged (its body and attributes) together with an
     ingestion-step-sized entry, so the topic receives the same entries, of the same
-    sizes, as from Pylon; the clients have Pylon's retry and timeout settings.
+    sizes, as from Pylon. The clients are plain boto3 ones, as in the loop a user would
+    write, with Pylon's retry and timeout settings: not Pylon's `new_client`, whose
+    clients encode SNS bodies once and skip botocore's second check of the requests
+    Pylon assembles (pylon/aws/clients.py).
     """
 
     def __init__(self, queue_url: str, topic_arn: str) -> None:
         self.queue_url = queue_url
         self.topic_arn = topic_arn
-        self.sqs: SQSClient = new_client("sqs")
-        self.sns: SNSClient = new_client("sns")
+        self.sqs: SQSClient = boto3.client("sqs", config=CLIENT_CONFIG)
+        self.sns: SNSClient = boto3.client("sns", config=CLIENT_CONFIG)
         self.step_entry = step_entry()
 
     def warm_up(self) -> None:

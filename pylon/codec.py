@@ -382,7 +382,18 @@ def _attributes(
             )
         attributes.update({k: v for k, v in message.attributes.items() if v})
         check_attribute_count(attributes, where)
+    _check_texts(attributes, where)
     return attributes
+
+
+def _check_texts(attributes: dict[str, str], where: str) -> None:
+    """Every value is a str: the runtime's clients send what Pylon built without botocore
+    checking it again (`new_client(assembled=True)`), so a task's number must stop here."""
+    for name, value in attributes.items():
+        if not isinstance(value, str):
+            raise TaskError(
+                f"{where}: message attribute {name!r} must be a str, got {type(value).__name__}"
+            )
 
 
 def check_attribute_count(attributes: dict[str, str], where: str) -> None:

@@ -57,7 +57,7 @@ def build_runtime(
         Hooks(_hooks(kind, config, s3, task_name, message_group)),
     )
     queue = (
-        SqsQueue(config.input_queue, new_client("sqs", session))
+        SqsQueue(config.input_queue, new_client("sqs", session, assembled=True))
         if kind is not ComponentKind.SOURCE
         else None
     )
@@ -72,7 +72,7 @@ def _publisher(
 ) -> Publisher:
     if kind is ComponentKind.SINK:
         return NoOutput(task_name)
-    return SnsTopic(config.output_topic_arn, new_client("sns", session))
+    return SnsTopic(config.output_topic_arn, new_client("sns", session, assembled=True))
 
 
 def _hooks(

@@ -281,6 +281,25 @@ def test_task_returning_garbage_is_a_task_error(
     assert wiring.visible_input_count() == 1
 
 
+def test_task_setting_a_non_text_attribute_is_a_task_error_and_nothing_is_sent(
+    wiring: Wiring, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Pylon's clients do not have botocore check the requests again, so Pylon must."""
+
+    @pylon.PipelineComponent
+    def counting(message, config):  # type: ignore[no-untyped-def]
+        return pylon.result([message.copy(attributes={"rows": 42})])
+
+    counting.configure(wiring.config(ComponentKind.PIPELINE))
+    message_id = _send_raw(wiring, "x", RAW)
+
+    assert counting.runOnce().failed == [message_id]
+    failure = next(r for r in caplog.records if r.levelname == "ERROR")
+    assert "output 0: message attribute 'rows' must be a str, got int" in failure.getMessage()
+    assert wiring.visible_input_count() == 1
+    assert wiring.observer.receive(10, wait_seconds=1) == []
+
+
 # ---------------------------------------------------------------- Lambda event shapes
 
 Mutation = Callable[[dict[str, Any]], None]
