@@ -45,6 +45,7 @@ EXPECTED: dict[str, tuple[bool, list[str]]] = {
             "Pylon runForever, 2 processes",
             "consumer CPU per message, 1 process",
             "consumer CPU per message, 2 processes",
+            "botocore CPU per message, Pylon's clients (no I/O)",
         ],
     ),
     "overhead": (
