@@ -6,6 +6,7 @@ boto3 client sends identical bodies, and the messages arrive intact.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -108,3 +109,16 @@ def test_a_body_that_is_not_form_fields_is_left_alone(body: bytes | str) -> None
     encode_once(request)
 
     assert request.data is body
+
+
+def test_the_readme_example_of_pylons_clients_runs(aws_env: object) -> None:
+    """The README's example under "AWS wrappers", run as written against the emulator."""
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    section = readme.split("Their clients come from `pylon.aws.clients.new_client`", 1)[1]
+    example = section.split("```python\n", 1)[1].split("```", 1)[0]
+    namespace: dict[str, Any] = {"__name__": "readme_example"}
+
+    exec(compile(example, "README.md (AWS wrappers)", "exec", dont_inherit=True), namespace)
+
+    sns = namespace["sns"]
+    assert namespace["arn"] in [t["TopicArn"] for t in sns.list_topics()["Topics"]]
