@@ -76,8 +76,8 @@ class LimitLoop:
     ingestion-step-sized entry, so the topic receives the same entries, of the same
     sizes, as from Pylon. The clients are plain boto3 ones, as in the loop a user would
     write, with Pylon's retry and timeout settings: not Pylon's `new_client`, whose
-    clients encode SNS bodies once and skip botocore's second check of the requests
-    Pylon assembles (pylon/aws/clients.py).
+    clients encode SNS bodies once, and faster, and skip botocore's second check of the
+    requests Pylon assembles (pylon/aws/clients.py).
     """
 
     def __init__(self, queue_url: str, topic_arn: str) -> None:

@@ -7,7 +7,7 @@ Every session this module makes reads its own credentials and settings, but they
 share one botocore loader: the service models are read-only data files, and parsing
 them (tens of ms per service) is most of what creating a client costs. `preload_models`
 parses them in the background, e.g. while an emulator boots. Its clients also encode
-SNS request bodies once, not twice (see `form_body`).
+SNS request bodies once, not twice, and faster (see `form_body`).
 """
 
 from __future__ import annotations

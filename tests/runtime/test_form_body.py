@@ -13,10 +13,12 @@ import boto3
 import pytest
 from botocore.awsrequest import AWSRequest
 from botocore.exceptions import ParamValidationError
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pylon.aws import SnsTopic
 from pylon.aws.clients import CLIENT_CONFIG, new_client
-from pylon.aws.form_body import encode_once
+from pylon.aws.form_body import encode_once, form_encode
 from pylon.wire import WireMessage
 from tests.conftest import Wiring
 
@@ -100,6 +102,33 @@ def test_encoding_again_changes_nothing() -> None:
 
     assert once == expected == request.data
     assert isinstance(once, str) and "&B=1" in once
+
+
+def _botocores_encoding(fields: dict[Any, Any]) -> str:
+    return AWSRequest(method="POST", url="http://127.0.0.1:9/", data=dict(fields)).prepare().body
+
+
+# Short texts go through the kept encodings, long ones not: both kinds, and repeats.
+_TEXTS = st.one_of(st.text(max_size=20), st.text(min_size=120, max_size=300), st.just(AWKWARD))
+
+
+@given(st.dictionaries(_TEXTS, _TEXTS, max_size=12))
+def test_form_encoding_is_botocores_for_any_text(fields: dict[str, str]) -> None:
+    assert form_encode(fields) == _botocores_encoding(fields)
+
+
+@given(st.dictionaries(st.binary(max_size=40), st.binary(max_size=200), max_size=6))
+def test_form_encoding_is_botocores_for_bytes(fields: dict[bytes, bytes]) -> None:
+    assert form_encode(fields) == _botocores_encoding(fields)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("value", [5, 1.5, True, None, ["a", "b c"]])
+def test_fields_that_are_not_text_are_left_to_botocores_encoder(value: object) -> None:
+    request = AWSRequest(method="POST", url="http://127.0.0.1:9/", data={"A": "1", "B": value})
+
+    encode_once(request)
+
+    assert request.data == _botocores_encoding({"A": "1", "B": value})
 
 
 @pytest.mark.parametrize("body", [b"{}", '{"json": "text"}', b""])
