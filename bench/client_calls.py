@@ -1,11 +1,11 @@
 """botocore's own CPU per relayed message: a plain boto3 client's against Pylon's.
 
 The throughput benchmark's two loops make the same calls, but not with the same
-clients: the limit loop uses plain boto3 ones, Pylon's runtime its own, which encode
-an SNS body once instead of twice, and faster, and skip botocore's second check of the
-requests Pylon assembles (pylon/aws/clients.py). This measures that difference alone, so the
-throughput figures can be read: each call of the relay loop is made through both kinds
-of client with the HTTP exchange replaced by a canned response (botocore's
+clients: the limit loop uses plain boto3 ones, Pylon's runtime its own, which encode an
+SNS body once instead of twice, and faster, and skip botocore's second check of the
+requests Pylon assembles (pylon/aws/clients.py). This measures that difference alone,
+so that the throughput figures can be read: each call of the relay loop is made through
+both kinds of client with the HTTP exchange replaced by a canned response (botocore's
 `before-send` event), so only the client's work is timed: check, serialize, encode,
 sign, parse. Nothing is sent.
 """
