@@ -9,8 +9,8 @@ entries of the same sizes: each input's output plus an ingestion-step-sized entr
 Pylon publishes one ingestion step per input. Beside each rate, the CPU time the
 consumer processes spent per message shows where a difference comes from: the emulator
 costs both loops the same; Pylon's consumers add their own work and start, and save
-botocore work, since Pylon's clients encode an SNS body once and skip botocore's second
-check of the requests Pylon assembles. That saving is measured alone, without I/O
+botocore work, since Pylon's clients encode an SNS body once, and faster, and skip
+botocore's second check of the requests Pylon assembles. That saving is measured alone, without I/O
 (bench.client_calls), and reported beside the rates.
 
     python -m bench.throughput [--messages 2000] [--workers 1 2 4] [--repeat 3] [--json PATH]
@@ -290,9 +290,9 @@ def _report(
         f"{plain_calls.publish:.0f} -> {pylon_calls.publish:.0f}, DeleteMessageBatch "
         f"{plain_calls.delete:.0f} -> {pylon_calls.delete:.0f} µs per message): the SNS body "
         "is form-encoded once (botocore encodes it to sign and again to send), keeping the "
-        "encodings of the fields that repeat from call to call, and "
-        "botocore does not check again the requests Pylon assembled from values it has "
-        "checked. The delete thread, kept on the loop's core, sends each batch's "
+        "encodings of the fields that repeat from call to call, and botocore does not "
+        "check again the requests Pylon assembled from values it has checked. The delete "
+        "thread, kept on the loop's core, sends each batch's "
         "DeleteMessageBatch while the next receive is on the wire: that gains messages per "
         "second without costing CPU."
     )

@@ -18,7 +18,8 @@ kept rather than made again.
 from __future__ import annotations
 
 import functools
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, AnyStr
 from urllib.parse import quote_plus
 
 from botocore.awsrequest import AWSRequest
@@ -47,7 +48,7 @@ def encode_once(request: AWSRequest, **_: Any) -> None:
         request.data = request.prepare().body
 
 
-def form_encode(fields: dict[str, str]) -> str:
+def form_encode(fields: Mapping[AnyStr, AnyStr]) -> str:
     """`name=value&...` exactly as botocore's preparer writes `fields` of text or bytes (a
     property test compares the two): UTF-8, `quote_plus` escapes, in the dict's order.
 
@@ -55,17 +56,17 @@ def form_encode(fields: dict[str, str]) -> str:
     return "&".join([f"{_escaped(name)}={_escaped(value)}" for name, value in fields.items()])
 
 
-def _escaped(text: str) -> str:
+def _escaped(text: str | bytes) -> str:
     return _escaped_repeating(text) if len(text) < _REPEATING_BELOW else quote_plus(text)
 
 
 @functools.lru_cache(maxsize=4096)  # names of up to 10 entries x 10 attributes, and values
-def _escaped_repeating(text: str) -> str:
+def _escaped_repeating(text: str | bytes) -> str:
     return quote_plus(text)
 
 
 def register(session: Session) -> None:
-    """Encode the form bodies of every client `session` creates from now on once.
+    """Have every client `session` creates from now on encode its form bodies once.
 
     Registered first, so it runs before the signer that every client adds for the same
     event; the clients copy the session's handlers when they are created.
